@@ -1,0 +1,117 @@
+"""The library entry points: ``scan``, ``check`` and ``fix``, and their typed results."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from . import _write
+from .layout import PathLike, check_prefix, open_venv
+from .plan import Change, Problem, make_plan
+from .scan import Entry, scan_dir
+
+__all__ = ["CheckResult", "FixResult", "ScanResult", "check", "fix", "scan"]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What ``scan`` found in a venv's bin directory."""
+
+    venv: str
+    """Absolute path of the venv."""
+    entries: tuple[Entry, ...]
+    """One entry per item of ``bin/``, sorted by name."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` found wrong for a prefix."""
+
+    venv: str
+    """Absolute path of the venv."""
+    prefix: str
+    """The prefix the venv is checked for."""
+    problems: tuple[Problem, ...]
+    """Every problem, fixable or not."""
+    changes: tuple[Change, ...]
+    """What ``fix`` would rewrite."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class FixResult:
+    """What ``fix`` did, and what is still wrong afterwards."""
+
+    venv: str
+    """Absolute path of the venv."""
+    prefix: str
+    """The prefix the venv was fixed for."""
+    changes: tuple[Change, ...]
+    """Files rewritten (with ``dry_run``: files that would be)."""
+    problems: tuple[Problem, ...]
+    """Problems that remain (with ``dry_run``: those fixing would not solve)."""
+    dry_run: bool
+    """Nothing was written."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is left wrong."""
+        return not self.problems
+
+
+def scan(venv: PathLike | None = None) -> ScanResult:
+    """Classify every entry of the venv's ``bin/``. Reads heads only; never writes.
+
+    Raises :class:`~shebangfix.ShebangfixError` if ``venv`` is not a usable venv.
+    """
+    found = open_venv(venv)
+    return ScanResult(found.root, tuple(scan_dir(found.root, found.bin)))
+
+
+def check(venv: PathLike | None = None, prefix: PathLike | None = None) -> CheckResult:
+    """Report everything that keeps ``venv`` from working at ``prefix``.
+
+    ``prefix`` is the absolute path the venv will run from (default: where it is now).
+    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv or prefix.
+    """
+    found = open_venv(venv)
+    target = check_prefix(prefix if prefix is not None else found.root)
+    plan = make_plan(found, target)
+    return CheckResult(found.root, target, plan.problems, plan.changes)
+
+
+def fix(
+    venv: PathLike | None = None, prefix: PathLike | None = None, *, dry_run: bool = False
+) -> FixResult:
+    """Rewrite what ``check`` reports, then check again.
+
+    Every file is replaced atomically, keeping its mode, owner and every byte that does not
+    carry the path. A file that cannot be written is reported and the others proceed.
+    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv or prefix, before
+    anything is written.
+    """
+    found = open_venv(venv)
+    target = check_prefix(prefix if prefix is not None else found.root)
+    plan = make_plan(found, target)
+    if dry_run:
+        remaining = tuple(p for p in plan.problems if not p.fixable)
+        return FixResult(found.root, target, plan.changes, remaining, True)
+    for directory in {os.path.dirname(edit.path) for edit in plan.edits}:
+        _write.remove_stale_temps(directory)
+    _write.remove_stale_temps(os.path.join(found.root, found.bin))
+    failures = _write.apply(plan.edits)
+    failed = {failure.edit.path for failure in failures}
+    root = found.root
+    applied = tuple(
+        change for change, edit in zip(plan.changes, plan.edits) if edit.path not in failed
+    )
+    after = make_plan(open_venv(root), target)
+    problems = list(after.problems)
+    for failure in failures:
+        rel = os.path.relpath(failure.edit.path, root).replace(os.sep, "/")
+        problems.append(Problem(rel, "write-failed", failure.reason, False))
+    return FixResult(root, target, applied, tuple(problems), False)

@@ -1,0 +1,127 @@
+"""Find a virtual environment, read what it says about itself, and vet the target prefix."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from typing import Union
+
+from . import pyvenv
+from .activate import Creator
+from .errors import ShebangfixError
+
+__all__ = ["PathLike", "Venv", "check_prefix", "default_venv", "open_venv"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# Characters some activate flavour cannot hold inside its quotes (sh and csh double quotes
+# expand $, ` and \; csh expands ! everywhere; activate.bat expands %; a quote ends the
+# string). A prefix holding one is refused rather than written unsafely.
+_UNSAFE = frozenset("\"'\\$`!%")
+
+
+@dataclass(frozen=True)
+class Venv:
+    """A virtual environment on disk."""
+
+    root: str
+    """Absolute path of the directory holding ``pyvenv.cfg``."""
+    bin: str
+    """Name of the scripts directory under ``root`` (``bin``)."""
+    config: bytes
+    """``pyvenv.cfg`` as read."""
+    settings: dict[str, str]
+    """``pyvenv.cfg``'s keys and values."""
+    creator: Creator
+    """Which tool made the venv, as ``pyvenv.cfg`` tells."""
+    site_packages: list[str]
+    """Absolute paths of its ``lib/*/site-packages`` directories."""
+
+
+def default_venv() -> str:
+    """``$VIRTUAL_ENV``, else the running interpreter's venv, else ``./.venv``."""
+    env = os.environ.get("VIRTUAL_ENV")
+    if env:
+        return env
+    if sys.prefix != sys.base_prefix:
+        return sys.prefix
+    if os.path.isdir(".venv"):
+        return os.path.abspath(".venv")
+    raise ShebangfixError(
+        "no virtual environment given: pass VENV, set VIRTUAL_ENV, or run from a venv"
+    )
+
+
+def check_prefix(prefix: PathLike, what: str = "prefix") -> str:
+    """Return ``prefix`` normalised, or raise if it cannot be written safely everywhere."""
+    text = os.fspath(prefix)
+    if not os.path.isabs(text):
+        raise ShebangfixError(f"{text}: {what} must be an absolute path")
+    bad = sorted({c for c in text if c in _UNSAFE or ord(c) < 0x20 or ord(c) == 0x7F})
+    if bad:
+        names = ", ".join(repr(c) for c in bad)
+        raise ShebangfixError(
+            f"{text!r}: {what} holds {names}, which cannot be written safely"
+            " into every activate script and launcher"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ShebangfixError(f"{text!r}: {what} is not valid UTF-8") from None
+    normal = os.path.normpath(text)
+    return "/" if normal == "//" else normal
+
+
+def _creator(settings: dict[str, str]) -> Creator:
+    if "uv" in settings:
+        return "uv"
+    if "virtualenv" in settings:
+        return "virtualenv"
+    return "venv"
+
+
+def open_venv(path: PathLike | None = None) -> Venv:
+    """Locate and read the venv at ``path`` (default: see :func:`default_venv`)."""
+    root = os.path.abspath(os.fspath(path) if path is not None else default_venv())
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        raise ShebangfixError(f"{root}: {exc.strerror}") from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise ShebangfixError(f"{root}: not a directory")
+    cfg_path = os.path.join(root, "pyvenv.cfg")
+    try:
+        fd = os.open(cfg_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ShebangfixError(f"{cfg_path}: not a regular file")
+            config = b""
+            while chunk := os.read(fd, 65536):
+                config += chunk
+        finally:
+            os.close(fd)
+    except FileNotFoundError:
+        raise ShebangfixError(f"{root}: not a virtual environment (no pyvenv.cfg)") from None
+    except OSError as exc:
+        raise ShebangfixError(f"{cfg_path}: {exc.strerror}") from exc
+    bin_dir = os.path.join(root, "bin")
+    if not os.path.isdir(bin_dir) or os.path.islink(bin_dir):
+        raise ShebangfixError(f"{root}: no bin directory")
+    settings = pyvenv.parse(config)
+    site_packages: list[str] = []
+    seen: set[str] = set()
+    for lib in ("lib", "lib64"):
+        lib_dir = os.path.join(root, lib)
+        try:
+            names = sorted(os.listdir(lib_dir))
+        except OSError:
+            continue
+        for name in names:
+            site = os.path.join(lib_dir, name, "site-packages")
+            real = os.path.realpath(site)
+            if real not in seen and os.path.isdir(site):
+                seen.add(real)
+                site_packages.append(site)
+    return Venv(root, "bin", config, settings, _creator(settings), site_packages)

@@ -1,0 +1,116 @@
+"""Installed packages' ``RECORD`` files: which bin/ files they list, and their hashes.
+
+A row is ``path,algorithm=<urlsafe base64 digest, no padding>,size``. Rows are edited in
+place in the text: the path field, an empty hash (virtualenv writes ``bin/pip,,``) and the
+line terminator (pip writes CRLF, uv and installer LF) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Dist", "Row", "digest", "load_dists", "rewrite"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A RECORD row that lists a file in the venv's bin directory."""
+
+    index: int
+    """Line number in the RECORD, from 0."""
+    algorithm: str
+    """Hash algorithm (``sha256``), or empty when the row has no hash."""
+    hash: str
+    """The full hash field (``sha256=…``), possibly empty."""
+    size: str
+    """The size field, possibly empty."""
+
+
+@dataclass(frozen=True)
+class Dist:
+    """An installed distribution's metadata directory."""
+
+    record: str
+    """Absolute path of its RECORD."""
+    installer: str
+    """First line of its INSTALLER file (``pip``, ``uv``), or empty."""
+    rows: Mapping[str, Row]
+    """Rows for files in bin/, by venv-relative path (``bin/demo``)."""
+    content: bytes
+    """The RECORD as read."""
+
+
+def digest(data: bytes, algorithm: str = "sha256") -> str:
+    """The RECORD hash field for ``data``."""
+    raw = hashlib.new(algorithm, data).digest()
+    return f"{algorithm}=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _bin_rows(content: bytes, site: str, root: str, bin_rel: str) -> dict[str, Row]:
+    rows: dict[str, Row] = {}
+    bin_dir = os.path.join(root, bin_rel) + os.sep
+    for index, line in enumerate(content.splitlines()):
+        if b"bin" not in line:
+            continue
+        try:
+            fields = next(csv.reader([line.decode("utf-8")]))
+        except (UnicodeDecodeError, csv.Error, StopIteration):
+            continue
+        if len(fields) != 3:
+            continue
+        name, hash_field, size = fields
+        full = os.path.normpath(os.path.join(site, name))
+        if not full.startswith(bin_dir):
+            continue
+        rel = bin_rel + "/" + full[len(bin_dir) :].replace(os.sep, "/")
+        algorithm = hash_field.partition("=")[0] if "=" in hash_field else ""
+        rows[rel] = Row(index, algorithm, hash_field, size)
+    return rows
+
+
+def load_dists(root: str, site_packages: list[str], bin_rel: str) -> list[Dist]:
+    """Every ``*.dist-info`` with a RECORD that lists something in ``bin_rel``."""
+    dists: list[Dist] = []
+    for site in site_packages:
+        try:
+            with os.scandir(site) as it:
+                names = sorted(e.name for e in it if e.name.endswith(".dist-info"))
+        except OSError:
+            continue
+        for name in names:
+            record = os.path.join(site, name, "RECORD")
+            try:
+                content = _read(record)
+            except OSError:
+                continue
+            rows = _bin_rows(content, site, root, bin_rel)
+            if not rows:
+                continue
+            try:
+                installer = _read(os.path.join(site, name, "INSTALLER")).decode("utf-8", "replace")
+            except OSError:
+                installer = ""
+            dists.append(Dist(record, installer.strip(), rows, content))
+    return dists
+
+
+def rewrite(content: bytes, updates: Mapping[int, tuple[str, int]]) -> bytes:
+    """Set the hash field and size of the rows numbered in ``updates``."""
+    lines = content.splitlines(keepends=True)
+    for index, (hash_field, size) in updates.items():
+        line = lines[index]
+        body = line.rstrip(b"\r\n")
+        ending = line[len(body) :]
+        path_field = body.rsplit(b",", 2)[0]
+        lines[index] = b"%s,%s,%d%s" % (path_field, hash_field.encode("ascii"), size, ending)
+    return b"".join(lines)

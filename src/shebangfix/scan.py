@@ -1,0 +1,159 @@
+"""Walk a virtual environment's ``bin/`` and classify every entry, reading heads only."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import shebang
+from ._write import is_temp_name
+from .shebang import Shebang
+
+__all__ = ["ACTIVATE_NAMES", "Entry", "EntryKind", "read_head", "scan_dir"]
+
+EntryKind = Literal[
+    "script",
+    "trampoline",
+    "relocatable",
+    "placeholder",
+    "env-script",
+    "other-script",
+    "binary",
+    "activate",
+    "data",
+    "symlink",
+    "special",
+    "directory",
+    "unreadable",
+]
+
+#: Files in bin/ that activate a venv; each embeds its path in its own quoting.
+ACTIVATE_NAMES = frozenset(
+    {
+        "activate",
+        "activate.sh",
+        "activate.csh",
+        "activate.fish",
+        "activate.nu",
+        "activate.xsh",
+        "activate.ps1",
+        "Activate.ps1",
+        "activate.bat",
+        "deactivate.bat",
+        "deactivate.csh",
+        "activate_this.py",
+    }
+)
+_ENV = (b"/usr/bin/env", b"/bin/env")
+_ACTIVATE_MAX = 1 << 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of the venv's ``bin/`` directory."""
+
+    path: str
+    """Path relative to the venv root, with ``/`` separators (``bin/gunicorn``)."""
+    kind: EntryKind
+    """What the entry is; only regular files are ever read."""
+    shebang: Shebang | None = None
+    """The parsed interpreter reference of a script."""
+    link_target: str | None = None
+    """Where a symlink points, as stored in the link."""
+    mode: int = 0
+    """``st_mode`` from ``lstat``."""
+    size: int = 0
+    """Size in bytes (regular files)."""
+    detail: str = ""
+    """Why an entry is ``unreadable``."""
+    head: bytes = field(default=b"", repr=False, compare=False)
+    """The first bytes of a regular file (all of it when ``complete``)."""
+    complete: bool = field(default=False, repr=False, compare=False)
+    """``head`` holds the whole file."""
+    stat: os.stat_result | None = field(default=None, repr=False, compare=False)
+    """The ``lstat`` result the entry was classified from."""
+
+    @property
+    def executable(self) -> bool:
+        """Anyone may execute the file."""
+        return bool(self.mode & 0o111)
+
+
+def read_head(path: str, size: int = shebang.HEAD_SIZE) -> tuple[bytes, os.stat_result]:
+    """Read the start of a regular file without following a symlink or blocking on a FIFO."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        return os.read(fd, size), st
+    finally:
+        os.close(fd)
+
+
+def classify(name: str, head: bytes, complete: bool) -> tuple[EntryKind, Shebang | None]:
+    """Decide what a regular file is from its name and head."""
+    if name in ACTIVATE_NAMES:
+        return "activate", None
+    if shebang.is_binary(head):
+        return "binary", None
+    parsed = shebang.parse(head, complete=complete)
+    if parsed is None:
+        return "data", None
+    if parsed.form != "plain":
+        return parsed.form, parsed
+    if parsed.interpreter in _ENV:
+        return "env-script", parsed
+    if shebang.python_prefix(parsed.interpreter) is not None:
+        return "script", parsed
+    return "other-script", parsed
+
+
+def scan_dir(root: str, reldir: str) -> list[Entry]:
+    """Classify every entry of ``root/reldir``, sorted by name. Never writes."""
+    directory = os.path.join(root, reldir)
+    entries: list[Entry] = []
+    with os.scandir(directory) as it:
+        items = sorted(it, key=lambda item: item.name)
+    for item in items:
+        if is_temp_name(item.name):
+            continue
+        rel = f"{reldir}/{item.name}"
+        try:
+            st = item.stat(follow_symlinks=False)
+        except OSError as exc:
+            entries.append(Entry(rel, "unreadable", detail=exc.strerror or str(exc)))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                target = os.readlink(item.path)
+            except OSError as exc:
+                entries.append(Entry(rel, "unreadable", detail=exc.strerror or str(exc)))
+                continue
+            entries.append(Entry(rel, "symlink", link_target=target, mode=st.st_mode, stat=st))
+        elif stat.S_ISDIR(st.st_mode):
+            entries.append(Entry(rel, "directory", mode=st.st_mode, stat=st))
+        elif not stat.S_ISREG(st.st_mode):
+            entries.append(Entry(rel, "special", mode=st.st_mode, stat=st))
+        else:
+            size = shebang.HEAD_SIZE
+            if item.name in ACTIVATE_NAMES:
+                # Activate scripts are rewritten whole; anything larger is not one.
+                size = min(max(st.st_size, 1), _ACTIVATE_MAX)
+            try:
+                head, st = read_head(item.path, size)
+            except OSError as exc:
+                entries.append(
+                    Entry(rel, "unreadable", mode=st.st_mode, detail=exc.strerror or str(exc))
+                )
+                continue
+            complete = len(head) >= st.st_size
+            kind, parsed = classify(item.name, head, complete)
+            entries.append(
+                Entry(rel, kind, parsed, None, st.st_mode, st.st_size, "", head, complete, st)
+            )
+    return entries
