@@ -97,7 +97,13 @@ class Shebang:
 
 
 def is_binary(head: bytes) -> bool:
-    """Tell an executable or other binary file from a script by its first bytes."""
+    """Tell an executable or other binary file from a script by its first bytes.
+
+    A NUL in the first 96 bytes marks a binary (as dh_python checks), unless the file
+    starts with ``#!``: the kernel runs such a file as a script whatever follows.
+    """
+    if head.startswith(b"#!"):
+        return False
     return head.startswith(_BINARY_MAGIC) or b"\0" in head[:96]
 
 
@@ -154,7 +160,20 @@ def parse(head: bytes, *, complete: bool = True) -> Shebang | None:
     match = re.match(rb"[^ \t\0]*", rest)
     assert match is not None
     interp = match.group()
+    if python_prefix(interp) is None:
+        # The kernel cuts "/a b/bin/python" at the space; the path is still what was meant.
+        interp = _spaced_python(rest) or interp
     return Shebang("plain", interp, rest[len(interp) :], "bare", lead, crlf, terminated)
+
+
+def _spaced_python(rest: bytes) -> bytes | None:
+    """The longest ``P/bin/python…`` with spaces in P that starts ``rest``, if any."""
+    for end in range(len(rest), 0, -1):
+        if end == len(rest) or rest[end : end + 1] in (b" ", b"\t"):
+            candidate = rest[:end]
+            if b" " in candidate and python_prefix(candidate) is not None:
+                return candidate
+    return None
 
 
 def _parse_trampoline(head: bytes) -> Shebang | None:
@@ -264,6 +283,14 @@ def render(shebang: Shebang) -> bytes:
     return b"\n".join((_SH_LINE, open_ + word + shebang.args + _EXEC_CLOSE, _PY_CLOSE + b"\n"))
 
 
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _shlex(path: bytes) -> bytes:
     return shlex.quote(path.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
@@ -273,24 +300,27 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
 
     All of them write a plain shebang when the line fits in 127 bytes and the path has no
     space; otherwise the ``/bin/sh`` trampoline, each quoting the path its own way:
-    distlib (pip) ``"…"`` around a path with a space and nothing otherwise; installer
+    distlib (pip) ``"…"`` around a path with a space (or, where distlib's own output would
+    not run, any other shell metacharacter) and nothing otherwise; installer
     ``shlex.quote``; uv always ``'…'``; virtualenv's seeder ``shlex.quote``, and it also
     switches to the trampoline for tabs, quotes and backslashes.
     """
     plain = b" " not in interpreter and (len(interpreter) + len(args) + 3 <= PLAIN_LINE_LIMIT)
-    if style == "virtualenv" and any(c in interpreter for c in b"\t\n\"'\\"):
+    if style == "virtualenv" and (
+        any(c in interpreter for c in b"\t\n\"'\\") or not _is_utf8(interpreter)
+    ):
         plain = False
     if plain:
         return b"#!" + interpreter + args + b"\n"
     if style == "distlib":
-        word = quote(interpreter, "double" if b" " in interpreter else "bare")
+        # distlib quotes only for a space; a path with another shell metacharacter would
+        # then break the trampoline, so it gets the double quotes too.
+        safe = _SH_SAFE.fullmatch(interpreter) is not None
+        word = quote(interpreter, "bare" if safe else "double")
     elif style == "uv":
         word = quote(interpreter, "single")
+    elif _is_utf8(interpreter):
+        word = _shlex(interpreter)
     else:
-        try:
-            interpreter.decode("utf-8")
-        except UnicodeDecodeError:
-            word = quote(interpreter, "printf")
-        else:
-            word = _shlex(interpreter)
+        word = quote(interpreter, "printf")
     return b"\n".join((_SH_LINE, _EXEC_OPEN + word + args + _EXEC_CLOSE, _PY_CLOSE + b"\n"))

@@ -1,0 +1,225 @@
+"""The writer and the scanner on odd files: links, FIFOs, modes, stale temps, bad input."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import shebangfix
+from shebangfix import _write
+from shebangfix.cli import main
+
+OLD = "/build/.venv"
+
+
+def make_fake_venv(root: Path, old: str = OLD) -> Path:
+    """A venv skeleton whose scripts point at ``old``; python links to the running one."""
+    (root / "bin").mkdir(parents=True)
+    (root / "pyvenv.cfg").write_text(
+        f"home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n"
+        f"command = /usr/bin/python3 -m venv {old}\n"
+    )
+    os.symlink(os.path.realpath(os.sys.executable), root / "bin" / "python")  # type: ignore[attr-defined]
+    (root / "bin" / "activate").write_text(f'VIRTUAL_ENV="{old}"\nexport VIRTUAL_ENV\n')
+    script = root / "bin" / "tool"
+    script.write_bytes(f"#!{old}/bin/python\nprint('tool ok')\n".encode())
+    script.chmod(0o755)
+    return root
+
+
+def test_hard_linked_script_is_split_not_written_through(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    cache = tmp_path / "cache-copy"
+    os.link(venv / "bin" / "tool", cache)
+    original = cache.read_bytes()
+    assert shebangfix.fix(venv).ok
+    assert cache.read_bytes() == original
+    assert (venv / "bin" / "tool").read_bytes().startswith(f"#!{venv}/bin/python\n".encode())
+    assert os.stat(cache).st_nlink == 1
+
+
+def test_symlink_to_outside_script_is_never_followed(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    outside = tmp_path / "outside"
+    outside.write_bytes(f"#!{OLD}/bin/python\n".encode())
+    os.symlink(outside, venv / "bin" / "linked")
+    shebangfix.fix(venv)
+    assert outside.read_bytes() == f"#!{OLD}/bin/python\n".encode()
+    assert os.readlink(venv / "bin" / "linked") == str(outside)
+    kinds = {e.path: e.kind for e in shebangfix.scan(venv).entries}
+    assert kinds["bin/linked"] == "symlink"
+
+
+def test_fifo_socket_and_directory_are_classified_without_blocking(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    os.mkfifo(venv / "bin" / "fifo")
+    (venv / "bin" / "subdir").mkdir()
+    kinds = {e.path: e.kind for e in shebangfix.scan(venv).entries}
+    assert kinds["bin/fifo"] == "special"
+    assert kinds["bin/subdir"] == "directory"
+    assert shebangfix.fix(venv).ok
+
+
+def test_mode_setgid_and_body_are_kept(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    script = venv / "bin" / "tool"
+    body = b"# body \xff\x00 bytes kept\r\n"
+    script.write_bytes(f"#!{OLD}/bin/python\n".encode() + body)
+    script.chmod(0o2751)
+    assert shebangfix.fix(venv).ok
+    assert stat.S_IMODE(script.stat().st_mode) == 0o2751
+    assert script.read_bytes() == f"#!{venv}/bin/python\n".encode() + body
+
+
+def test_stale_temp_files_are_removed_and_never_scanned(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    stale = venv / "bin" / ".tool.shebangfix-0123abcd.tmp"
+    stale.write_bytes(b"#!/half/written")
+    assert all(e.path != f"bin/{stale.name}" for e in shebangfix.scan(venv).entries)
+    assert shebangfix.fix(venv).ok
+    assert not stale.exists()
+
+
+def test_a_file_changed_after_planning_is_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"#!/old/bin/python\nbody\n")
+    expect = os.lstat(path)
+    path.write_bytes(b"#!/other/bin/python\nchanged meanwhile\n")
+    os.utime(path, ns=(expect.st_atime_ns, expect.st_mtime_ns + 10**9))
+    failures = _write.apply([_write.Edit(str(path), b"#!/new/bin/python\n", 18, expect)])
+    assert [f.reason for f in failures] == ["changed while fixing"]
+    assert path.read_bytes() == b"#!/other/bin/python\nchanged meanwhile\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
+
+
+def test_unwritable_file_is_reported_and_others_proceed(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    gone = venv / "bin" / "gone"
+    gone.write_bytes(f"#!{OLD}/bin/python\n".encode())
+    gone.chmod(0o755)
+    plan_edits = _write.apply(
+        [
+            _write.Edit(str(gone) + "-missing", b"x", 0, os.lstat(gone)),
+        ]
+    )
+    assert len(plan_edits) == 1
+    assert shebangfix.fix(venv).ok
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "{missing}"], "No such file or directory"),
+        (["check", "{file}"], "not a directory"),
+        (["check", "{empty}"], "not a virtual environment (no pyvenv.cfg)"),
+        (["check", "{venv}", "--prefix", "relative/path"], "must be an absolute path"),
+        (["fix", "{venv}", "--prefix", "/opt/$(touch /tmp/x)"], "cannot be written safely"),
+        (["fix", "{venv}", "--prefix", "/opt/a\nb"], "cannot be written safely"),
+        (["fix", "{venv}", "--prefix", "/opt/it's"], "cannot be written safely"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    before = {p: p.read_bytes() for p in venv.rglob("*") if p.is_file()}
+    names = {
+        "missing": str(tmp_path / "missing"),
+        "file": str(tmp_path / "file"),
+        "empty": str(tmp_path / "empty"),
+        "venv": str(venv),
+    }
+    assert main([a.format(**names) for a in args], prog="shebangfix") == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("shebangfix: error: ")
+    assert message in err
+    assert {p: p.read_bytes() for p in venv.rglob("*") if p.is_file()} == before
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == 2
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
+
+
+def test_no_venv_anywhere_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.setattr(os.sys, "prefix", os.sys.base_prefix)  # type: ignore[attr-defined]
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 2
+    assert "no virtual environment given" in capsys.readouterr().err
+
+
+def test_each_file_is_judged_on_its_own(tmp_path: Path) -> None:
+    """Half-repaired: some scripts already point at the new place, others at the old."""
+    venv = make_fake_venv(tmp_path / "venv")
+    done = venv / "bin" / "done"
+    done.write_bytes(f"#!{venv}/bin/python\n".encode())
+    done.chmod(0o755)
+    result = shebangfix.check(venv)
+    assert {p.path for p in result.problems} >= {"bin/tool", "bin/activate", "pyvenv.cfg"}
+    assert "bin/done" not in {p.path for p in result.problems}
+    assert shebangfix.fix(venv).ok
+
+
+def test_foreign_interpreters_are_left_alone(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    system = venv / "bin" / "system"
+    system.write_bytes(b"#!/bin/sh\necho hi\n")
+    env = venv / "bin" / "envscript"
+    env.write_bytes(b"#!/usr/bin/env python3\n")
+    shebangfix.fix(venv)
+    assert system.read_bytes() == b"#!/bin/sh\necho hi\n"
+    assert env.read_bytes() == b"#!/usr/bin/env python3\n"
+    kinds = {e.path: e.kind for e in shebangfix.scan(venv).entries}
+    assert kinds["bin/envscript"] == "env-script"
+    assert kinds["bin/system"] == "other-script"
+
+
+@pytest.mark.parametrize(
+    ("head", "code"),
+    [
+        (b"#!{venv}/bin/python\r\n", "crlf"),
+        (b"#!python\n", "placeholder"),
+        (b"#!/x" + b"y" * 300 + b"/bin/python\n", None),
+    ],
+)
+def test_form_problems_are_found_and_fixed(tmp_path: Path, head: bytes, code: str | None) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    script = venv / "bin" / "odd"
+    script.write_bytes(head.replace(b"{venv}", str(venv).encode()) + b"print('ok')\n")
+    script.chmod(0o755)
+    codes = {p.code for p in shebangfix.check(venv).problems if p.path == "bin/odd"}
+    if code is not None:
+        assert code in codes
+        assert shebangfix.fix(venv).ok
+        assert script.read_bytes() == f"#!{venv}/bin/python\nprint('ok')\n".encode()
+
+
+def test_too_long_and_spaced_shebangs_under_the_prefix(tmp_path: Path) -> None:
+    long_root = tmp_path / ("l" * 250) / "venv"
+    venv = make_fake_venv(long_root)
+    script = venv / "bin" / "tool"
+    script.write_bytes(f"#!{venv}/bin/python\n".encode())
+    assert "too-long" in {p.code for p in shebangfix.check(venv).problems}
+    assert shebangfix.fix(venv).ok
+    assert script.read_bytes().startswith(b"#!/bin/sh\n'''exec' ")
+
+    spaced = make_fake_venv(tmp_path / "sp ace" / "venv")
+    script = spaced / "bin" / "tool"
+    script.write_bytes(f"#!{spaced}/bin/python\n".encode())
+    assert "space-in-path" in {p.code for p in shebangfix.check(spaced).problems}
+    assert shebangfix.fix(spaced).ok
+    assert script.read_bytes().startswith(f"#!/bin/sh\n'''exec' \"{spaced}/bin/python\"".encode())
