@@ -87,6 +87,9 @@ def _first_line(header: bytes) -> str:
 
 
 _UV_BODY = b'if sys.argv[0].endswith("-script.pyw"):'
+# Every generated console-script body strips a Windows suffix from argv[0]; a script
+# without one was copied from the wheel's scripts directory (its #!python line replaced).
+_LAUNCHER_MARKERS = (b"-script.pyw", b".exe")
 
 
 @dataclass
@@ -147,6 +150,10 @@ def _style(ctx: _Context, entry: Entry, parsed: Shebang) -> Style:
             return "uv"
         if ctx.venv.creator == "virtualenv" and not row.hash:
             return "virtualenv"  # its seeder writes pip's own scripts, unhashed
+        if dist.installer in ("pip", "installer") and not any(
+            marker in entry.head for marker in _LAUNCHER_MARKERS
+        ):
+            return "direct"
         if dist.installer == "pip":
             return "distlib"
         if dist.installer:
@@ -248,7 +255,8 @@ def _plan_activate(ctx: _Context, entry: Entry) -> None:
     )
     new = activate.rewrite_paths(content, ctx.known, ctx.prefix, shlex_quoted=shlex_quoted)
     old_values = activate.embedded_prefixes(content) - {ctx.prefix}
-    if ctx.venv.creator == "venv" and "prompt" not in ctx.venv.settings:
+    # venv bakes the directory name in as the prompt, and so does virtualenv's csh script.
+    if ctx.venv.creator != "uv" and "prompt" not in ctx.venv.settings:
         new_name = os.path.basename(ctx.prefix)
         for old in old_values:
             new = activate.rename_prompt(new, os.path.basename(old), new_name)

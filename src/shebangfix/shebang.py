@@ -39,7 +39,7 @@ __all__ = [
 
 Form = Literal["plain", "trampoline", "relocatable", "placeholder"]
 Quoting = Literal["bare", "double", "single", "printf"]
-Style = Literal["distlib", "installer", "uv", "virtualenv"]
+Style = Literal["distlib", "installer", "uv", "virtualenv", "direct"]
 
 #: Bytes read from the start of each file. A shebang lives in the first 256 bytes; a
 #: trampoline's second line carries the whole path, so leave room for long paths.
@@ -304,15 +304,22 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
     not run, any other shell metacharacter) and nothing otherwise; installer
     ``shlex.quote``; uv always ``'…'``; virtualenv's seeder ``shlex.quote``, and it also
     switches to the trampoline for tabs, quotes and backslashes.
+
+    ``direct`` is how pip and installer replace a wheel's ``#!python`` line: always
+    ``#!<interpreter>``, however long. Where the kernel could not run that line (a space,
+    256 bytes or more before the newline) the distlib trampoline is written instead.
     """
-    plain = b" " not in interpreter and (len(interpreter) + len(args) + 3 <= PLAIN_LINE_LIMIT)
+    # The line with "#!" and its newline: at most 127 bytes for the installers' own rule,
+    # under 257 (255 before the newline) for what the kernel runs.
+    limit = KERNEL_LINE_LIMIT + 1 if style == "direct" else PLAIN_LINE_LIMIT
+    plain = b" " not in interpreter and len(interpreter) + len(args) + 3 <= limit
     if style == "virtualenv" and (
         any(c in interpreter for c in b"\t\n\"'\\") or not _is_utf8(interpreter)
     ):
         plain = False
     if plain:
         return b"#!" + interpreter + args + b"\n"
-    if style == "distlib":
+    if style in ("distlib", "direct"):
         # distlib quotes only for a space; a path with another shell metacharacter would
         # then break the trampoline, so it gets the double quotes too.
         safe = _SH_SAFE.fullmatch(interpreter) is not None
