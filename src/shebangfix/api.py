@@ -111,7 +111,10 @@ def fix(
     )
     after = make_plan(open_venv(root), target)
     problems = list(after.problems)
+    still_wrong = {problem.path for problem in problems}
     for failure in failures:
         rel = os.path.relpath(failure.edit.path, root).replace(os.sep, "/")
-        problems.append(Problem(rel, "write-failed", failure.reason, False))
+        # A file another process (or a concurrent fix) put right meanwhile is no failure.
+        if rel in still_wrong:
+            problems.append(Problem(rel, "write-failed", failure.reason, False))
     return FixResult(root, target, applied, tuple(problems), False)
