@@ -1,4 +1,4 @@
-"""Properties of a whole fix, for arbitrary prefixes: idempotent, body-preserving, injection-free."""
+"""Properties of a whole fix for arbitrary prefixes: idempotent, body-keeping, injection-free."""
 
 from __future__ import annotations
 
