@@ -103,6 +103,7 @@ class _Context:
     edits: list[Edit] = field(default_factory=list)
     new_content: dict[str, bytes] = field(default_factory=dict)
     _venv_dirs: dict[bytes, bool] = field(default_factory=dict)
+    interpreters: dict[bytes, tuple[ProblemCode, str] | None] = field(default_factory=dict)
 
     def local(self, path: bytes) -> bytes:
         """Where a path under the target prefix is on this machine now (staging)."""
@@ -169,16 +170,22 @@ def _style(ctx: _Context, entry: Entry, parsed: Shebang) -> Style:
     return "distlib"
 
 
-def _interpreter_problems(ctx: _Context, path: str, interpreter: bytes) -> list[Problem]:
+def _interpreter_problems(ctx: _Context, path: str, interpreter: bytes) -> None:
     """Problems of an interpreter that lies under the target prefix."""
-    local = ctx.local(interpreter)
-    shown = _text(interpreter)
-    if not os.path.exists(local):
-        why = " (a dangling symlink)" if os.path.islink(local) else ""
-        return [ctx.problem(path, "missing-interpreter", f"{shown} does not exist{why}", False)]
-    if not os.access(local, os.X_OK) or os.path.isdir(local):
-        return [ctx.problem(path, "not-executable", f"{shown} is not executable", False)]
-    return []
+    if interpreter not in ctx.interpreters:
+        local = ctx.local(interpreter)
+        shown = _text(interpreter)
+        verdict: tuple[ProblemCode, str] | None = None
+        if not os.path.exists(local):
+            why = " (a dangling symlink)" if os.path.islink(local) else ""
+            verdict = ("missing-interpreter", f"{shown} does not exist{why}")
+        elif not os.access(local, os.X_OK) or os.path.isdir(local):
+            verdict = ("not-executable", f"{shown} is not executable")
+        # Every script of a venv names the same few interpreters: look each up once.
+        ctx.interpreters[interpreter] = verdict
+    found = ctx.interpreters[interpreter]
+    if found is not None:
+        ctx.problem(path, found[0], found[1], False)
 
 
 def _plan_script(ctx: _Context, entry: Entry) -> None:
