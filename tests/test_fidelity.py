@@ -172,9 +172,7 @@ def _params() -> list[object]:
     params: list[object] = []
     for tool in TOOLS:
         for python in PYTHONS:
-            # Every Python with the short target; the odd targets with the newest one.
-            kinds = TARGETS if python is PYTHONS[-1] else ["short"]
-            for kind in kinds:
+            for kind in TARGETS:
                 param_id = f"{tool}-{python.version}-{kind}"
                 params.append(pytest.param(tool, python.version, kind, id=param_id))
     return params
