@@ -15,12 +15,12 @@ import pytest
 import shebangfix
 from test_safety import OLD, make_fake_venv
 
-SCRIPTS = 3000
+SCRIPTS = 20_000
 BODY = b"# -*- coding: utf-8 -*-\nimport sys\nprint('x' * 40)\n" * 4
 
 
-def _populate(venv: Path) -> None:
-    for index in range(SCRIPTS):
+def _populate(venv: Path, count: int = SCRIPTS) -> None:
+    for index in range(count):
         path = venv / "bin" / f"tool{index:05d}"
         path.write_bytes(f"#!{OLD}/bin/python\n".encode() + BODY)
         path.chmod(0o755)
@@ -38,7 +38,7 @@ def test_kill_at_random_instant_leaves_every_file_old_or_new(tmp_path: Path, see
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(random.Random(seed).uniform(0.05, 0.6))
+    time.sleep(random.Random(seed).uniform(0.2, 4.0))
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -55,7 +55,7 @@ def test_kill_at_random_instant_leaves_every_file_old_or_new(tmp_path: Path, see
 
 def test_two_concurrent_fixes_end_consistent(tmp_path: Path) -> None:
     venv = make_fake_venv(tmp_path / "venv")
-    _populate(venv)
+    _populate(venv, 3000)
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "shebangfix", "fix", str(venv)],

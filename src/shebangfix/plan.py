@@ -14,7 +14,7 @@ from typing import Literal
 from . import activate, pyvenv, record, shebang
 from ._write import Edit
 from .layout import Venv
-from .scan import Entry, scan_dir
+from .scan import Entry, link_targets, scan_dir
 from .shebang import Shebang, Style
 
 __all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "ProblemCode", "make_plan"]
@@ -352,6 +352,7 @@ def _unreadable(ctx: _Context, entries: list[Entry]) -> Iterator[Entry]:
 def make_plan(venv: Venv, prefix: str) -> Plan:
     """Scan ``venv`` and plan every change that makes it right for ``prefix``."""
     entries = scan_dir(venv.root, venv.bin)
+    entries += link_targets(venv.root, venv.bin, entries)
     dists = record.load_dists(venv.root, venv.site_packages, venv.bin)
     rows = {path: (dist, row) for dist in dists for path, row in dist.rows.items()}
     target = os.fsencode(prefix)

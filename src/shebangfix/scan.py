@@ -10,9 +10,18 @@ from typing import Literal
 
 from . import shebang
 from ._write import is_temp_name
+from .errors import ShebangfixError
 from .shebang import Shebang
 
-__all__ = ["ACTIVATE_NAMES", "Entry", "EntryKind", "read_head", "scan_dir"]
+__all__ = [
+    "ACTIVATE_NAMES",
+    "Entry",
+    "EntryKind",
+    "link_targets",
+    "read_entry",
+    "read_head",
+    "scan_dir",
+]
 
 EntryKind = Literal[
     "script",
@@ -117,8 +126,11 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
     """Classify every entry of ``root/reldir``, sorted by name. Never writes."""
     directory = os.path.join(root, reldir)
     entries: list[Entry] = []
-    with os.scandir(directory) as it:
-        items = sorted(it, key=lambda item: item.name)
+    try:
+        with os.scandir(directory) as it:
+            items = sorted(it, key=lambda item: item.name)
+    except OSError as exc:
+        raise ShebangfixError(f"{directory}: cannot list: {exc.strerror}") from exc
     for item in items:
         if is_temp_name(item.name):
             continue
@@ -157,3 +169,41 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
                 Entry(rel, kind, parsed, None, st.st_mode, st.st_size, "", head, complete, st)
             )
     return entries
+
+
+def read_entry(root: str, rel: str) -> Entry:
+    """Classify one regular file of the venv, given relative to ``root``."""
+    path = os.path.join(root, rel)
+    try:
+        head, st = read_head(path)
+    except OSError as exc:
+        return Entry(rel, "unreadable", detail=exc.strerror or str(exc))
+    complete = len(head) >= st.st_size
+    kind, parsed = classify(os.path.basename(rel), head, complete)
+    return Entry(rel, kind, parsed, None, st.st_mode, st.st_size, "", head, complete, st)
+
+
+def link_targets(root: str, reldir: str, entries: list[Entry]) -> list[Entry]:
+    """Files elsewhere in the venv that symlinks in ``reldir`` point to, each once.
+
+    A link is never written through: the file it names is planned as itself, under its
+    own path, and only when it lies inside the venv.
+    """
+    real_root = os.path.realpath(root)
+    real_dir = os.path.join(real_root, reldir) + os.sep
+    seen: set[str] = set()
+    found: list[Entry] = []
+    for entry in entries:
+        if entry.kind != "symlink":
+            continue
+        target = os.path.realpath(os.path.join(root, entry.path))
+        if not target.startswith(real_root + os.sep) or target.startswith(real_dir):
+            continue
+        if target in seen or not os.path.isfile(target):
+            continue
+        seen.add(target)
+        rel = os.path.relpath(target, real_root).replace(os.sep, "/")
+        linked = read_entry(root, rel)
+        if linked.kind != "activate":
+            found.append(linked)
+    return found
