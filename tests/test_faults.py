@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_safety import OLD, make_fake_venv
 
 import shebangfix
 from shebangfix import activate, pyvenv, record, shebang
 from shebangfix.cli import main
+from test_safety import OLD, make_fake_venv
 
 
 @contextlib.contextmanager
