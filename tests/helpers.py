@@ -185,3 +185,44 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, bytes]]:
         else:
             result[rel] = ("file", st.st_mode & 0o7777, path.read_bytes())
     return result
+
+
+SHELLS = {
+    "bash": ["bash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    "dash": ["dash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    "zsh": ["zsh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    "busybox": [
+        "busybox",
+        "sh",
+        "-c",
+        '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python',
+        "-",
+    ],
+    "fish": [
+        "fish",
+        "-c",
+        'source "$argv[1]/bin/activate.fish"; echo "$VIRTUAL_ENV"; command -v python',
+    ],
+    "tcsh": [
+        "tcsh",
+        "-c",
+        'source "$VENV_DIR/bin/activate.csh"; echo "$VIRTUAL_ENV"; which python',
+    ],
+}
+
+
+def source_in_shells(venv: Path) -> dict[str, str]:
+    """Source each activate flavour in its real shell; what each printed, by shell."""
+    outputs: dict[str, str] = {}
+    for shell, command in SHELLS.items():
+        if shutil.which(command[0]) is None:
+            continue
+        flavour = {"fish": "activate.fish", "tcsh": "activate.csh"}.get(shell, "activate")
+        if not (venv / "bin" / flavour).exists():
+            continue
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(venv.parent), "VENV_DIR": str(venv)}
+        done = subprocess.run(
+            [*command, str(venv)], capture_output=True, text=True, timeout=60, env=env
+        )
+        outputs[shell] = done.stdout + done.stderr
+    return outputs

@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 
 import shebangfix
-from helpers import Python, copy_tree, find_pythons, make_venv, snapshot, write_wheel
+from helpers import (
+    Python,
+    copy_tree,
+    find_pythons,
+    make_venv,
+    snapshot,
+    source_in_shells,
+    write_wheel,
+)
 
 TOOLS = ["venv", "uv", "virtualenv"]
 PYTHONS = find_pythons()
@@ -56,46 +64,6 @@ def _target(base: Path, kind: str) -> Path:
         # Over the installers' 127-byte rule, under the kernel's 256.
         return base / ("m" * (190 - len(str(base)))) / "venv"
     return base / "opt" / "venv"
-
-
-SHELLS = {
-    "bash": ["bash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
-    "dash": ["dash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
-    "zsh": ["zsh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
-    "busybox": [
-        "busybox",
-        "sh",
-        "-c",
-        '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python',
-        "-",
-    ],
-    "fish": [
-        "fish",
-        "-c",
-        'source "$argv[1]/bin/activate.fish"; echo "$VIRTUAL_ENV"; command -v python',
-    ],
-    "tcsh": [
-        "tcsh",
-        "-c",
-        'source "$VENV_DIR/bin/activate.csh"; echo "$VIRTUAL_ENV"; which python',
-    ],
-}
-
-
-def _source_in_shells(venv: Path) -> dict[str, str]:
-    outputs: dict[str, str] = {}
-    for shell, command in SHELLS.items():
-        if shutil.which(command[0]) is None:
-            continue
-        flavour = {"fish": "activate.fish", "tcsh": "activate.csh"}.get(shell, "activate")
-        if not (venv / "bin" / flavour).exists():
-            continue
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(venv.parent), "VENV_DIR": str(venv)}
-        done = subprocess.run(
-            [*command, str(venv)], capture_output=True, text=True, timeout=60, env=env
-        )
-        outputs[shell] = done.stdout + done.stderr
-    return outputs
 
 
 @functools.cache
@@ -133,7 +101,7 @@ def _outcome(tool: str, version: str, kind: str, base: Path, wheel: Path) -> Out
         ).stdout
         for name in ("demo-cli", "demo-raw")
     }
-    shells = _source_in_shells(target)
+    shells = source_in_shells(target)
     shutil.rmtree(target)
     return Outcome(target, reference, in_place, staging, ran, shells)
 

@@ -40,6 +40,10 @@ class Edit:
     """Offset of the first byte kept from the original."""
     expect: os.stat_result
     """``lstat`` of the file when it was planned; a file that differs is left alone."""
+    link: str | None = None
+    """Replace the entry with a symlink to this target instead (the head is unused)."""
+    source: str | None = None
+    """Copy the tail from this file instead of from the original."""
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,31 @@ def _copy_xattrs(src: int, dst: int) -> None:
                 raise
 
 
+def _temp_name(path: str) -> str:
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.shebangfix-{secrets.token_hex(4)}.tmp")
+
+
+def _link_temp(edit: Edit) -> str:
+    assert edit.link is not None
+    if not _same_file(os.lstat(edit.path), edit.expect):
+        raise OSError(errno.ESTALE, "changed while fixing")
+    temp = _temp_name(edit.path)
+    os.symlink(edit.link, temp)
+    return temp
+
+
 def _write_temp(edit: Edit) -> str:
     """Write the replacement next to ``edit.path``; return the temporary file's path."""
+    if edit.link is not None:
+        return _link_temp(edit)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     src = os.open(edit.path, flags | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(src)
         if not stat.S_ISREG(st.st_mode) or not _same_file(st, edit.expect):
             raise OSError(errno.ESTALE, "changed while fixing")
-        directory, name = os.path.split(edit.path)
-        temp = os.path.join(directory, f".{name}.shebangfix-{secrets.token_hex(4)}.tmp")
+        temp = _temp_name(edit.path)
         dst = os.open(
             temp,
             os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
@@ -114,7 +133,11 @@ def _write_temp(edit: Edit) -> str:
         )
         try:
             try:
-                _fill(src, dst, edit)
+                if edit.source is None:
+                    _fill(src, dst, edit)
+                else:
+                    with open(edit.source, "rb") as source:
+                        _fill(source.fileno(), dst, Edit(edit.path, edit.new_head, 0, st))
                 if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
                     os.fchown(dst, st.st_uid, st.st_gid)
                 # After chown, which clears set-id bits.

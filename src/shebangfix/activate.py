@@ -17,10 +17,18 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
-__all__ = ["Creator", "embedded_prefixes", "rename_prompt", "rewrite_paths"]
+__all__ = [
+    "Context",
+    "Creator",
+    "embedded_prefixes",
+    "occurrences",
+    "quote_for",
+    "rename_prompt",
+    "rewrite_paths",
+]
 
 Creator = Literal["venv", "virtualenv", "uv", "unknown"]
 
@@ -47,6 +55,57 @@ def _shlex(value: bytes) -> bytes:
     return shlex.quote(value.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
+Context = Literal["dq", "sq", "shlex", "nu-raw"]
+
+
+def occurrences(
+    content: bytes, old_prefixes: Iterable[bytes], *, shlex_quoted: bool
+) -> Iterator[tuple[int, int, Context]]:
+    """Where an old prefix stands whole, as ``(start, end, context)``.
+
+    The span covers the quotes around the path: ``"P"`` (``dq``), ``'P'`` (``sq``), nu's
+    ``r#'P'#`` (``nu-raw``), and a bare word or, in a file that quotes with
+    ``shlex.quote``, a single-quoted one (``shlex``).
+    """
+    olds = sorted({p for p in old_prefixes if p}, key=len, reverse=True)
+    if not olds:
+        return
+    pattern = re.compile(b"|".join(re.escape(p) for p in olds))
+    pos = 0
+    for match in pattern.finditer(content):
+        start, end = match.span()
+        before = content[start - 1] if start else ord("\n")
+        after = content[end] if end < len(content) else ord("\n")
+        context: Context
+        if before in b"\"'" and after == before:
+            start, end = start - 1, end + 1
+            if before == ord('"'):
+                context = "dq"
+            elif content[max(start - 2, 0) : start] == b"r#" and content[end : end + 1] == b"#":
+                context, start, end = "nu-raw", start - 2, end + 1
+            else:
+                context = "shlex" if shlex_quoted else "sq"
+        elif before in _BARE_BEFORE and after in _BARE_AFTER:
+            context = "shlex"
+        else:
+            continue
+        if start < pos:
+            continue
+        pos = end
+        yield start, end, context
+
+
+def quote_for(context: Context, path: bytes) -> bytes:
+    """``path`` spelled for ``context``, as the creator of the file spells it."""
+    if context == "dq":
+        return b'"' + path + b'"'
+    if context == "sq":
+        return b"'" + path + b"'"
+    if context == "nu-raw":
+        return b"r#'" + path + b"'#"
+    return _shlex(path)
+
+
 def rewrite_paths(
     content: bytes, old_prefixes: Iterable[bytes], new_prefix: bytes, *, shlex_quoted: bool
 ) -> bytes:
@@ -55,28 +114,11 @@ def rewrite_paths(
     ``shlex_quoted`` says the file quotes with ``shlex.quote`` (bare when safe, ``'…'``
     otherwise), so a single-quoted old path may become bare and the other way round.
     """
-    olds = sorted({p for p in old_prefixes if p and p != new_prefix}, key=len, reverse=True)
-    if not olds:
-        return content
-    pattern = re.compile(b"|".join(re.escape(p) for p in olds))
+    olds = [p for p in old_prefixes if p != new_prefix]
     out = bytearray()
     pos = 0
-    for match in pattern.finditer(content):
-        start, end = match.span()
-        before = content[start - 1] if start else ord("\n")
-        after = content[end] if end < len(content) else ord("\n")
-        if before in b"\"'" and after == before:
-            if before == ord("'") and shlex_quoted:
-                replacement, start, end = _shlex(new_prefix), start - 1, end + 1
-            else:
-                replacement = new_prefix
-        elif before in _BARE_BEFORE and after in _BARE_AFTER:
-            replacement = _shlex(new_prefix)
-        else:
-            continue
-        if start < pos:
-            continue
-        out += content[pos:start] + replacement
+    for start, end, context in occurrences(content, olds, shlex_quoted=shlex_quoted):
+        out += content[pos:start] + quote_for(context, new_prefix)
         pos = end
     out += content[pos:]
     return bytes(out)

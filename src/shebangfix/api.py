@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 
 from . import _write
-from .layout import PathLike, check_prefix, open_venv
-from .plan import Change, Problem, make_plan
+from .layout import PathLike, Venv, check_prefix, check_python, open_venv
+from .plan import Change, Plan, Problem, make_plan
 from .scan import Entry, scan_dir
 
 __all__ = ["CheckResult", "FixResult", "ScanResult", "check", "fix", "scan"]
@@ -35,6 +35,8 @@ class CheckResult:
     """Every problem, fixable or not."""
     changes: tuple[Change, ...]
     """What ``fix`` would rewrite."""
+    relocatable: bool = False
+    """The venv was checked for working wherever it is put, not at ``prefix`` alone."""
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,8 @@ class FixResult:
     """Problems that remain (with ``dry_run``: those fixing would not solve)."""
     dry_run: bool
     """Nothing was written."""
+    relocatable: bool = False
+    """The venv was made to work wherever it is put, not at ``prefix`` alone."""
 
     @property
     def ok(self) -> bool:
@@ -72,34 +76,82 @@ def scan(venv: PathLike | None = None) -> ScanResult:
     return ScanResult(found.root, tuple(scan_dir(found.root, found.bin)))
 
 
-def check(venv: PathLike | None = None, prefix: PathLike | None = None) -> CheckResult:
+@dataclass(frozen=True)
+class _Mode:
+    """How one command plans; the same for its verifying second pass."""
+
+    relocatable: bool
+    convert_relocatable: bool
+    python: str | None
+
+    def plan(self, venv: Venv, target: str) -> Plan:
+        return make_plan(
+            venv,
+            target,
+            relocatable=self.relocatable,
+            convert_relocatable=self.convert_relocatable,
+            python=self.python,
+        )
+
+
+def _plan(
+    venv: PathLike | None,
+    prefix: PathLike | None,
+    relocatable: bool,
+    python: PathLike | None,
+) -> tuple[Venv, str, Plan, _Mode]:
+    found = open_venv(venv)
+    target = check_prefix(prefix if prefix is not None else found.root)
+    exe = check_python(python, found, target) if python is not None else None
+    # A venv that says it is relocatable stays so, unless a prefix pins it down.
+    flagged = found.settings.get("relocatable", "").strip().lower() == "true"
+    mode = _Mode(relocatable or (flagged and prefix is None), relocatable, exe)
+    return found, target, mode.plan(found, target), mode
+
+
+def check(
+    venv: PathLike | None = None,
+    prefix: PathLike | None = None,
+    *,
+    relocatable: bool = False,
+    python: PathLike | None = None,
+) -> CheckResult:
     """Report everything that keeps ``venv`` from working at ``prefix``.
 
     ``prefix`` is the absolute path the venv will run from (default: where it is now).
-    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv or prefix.
+    ``relocatable`` checks that the venv works wherever it is put instead; a venv whose
+    ``pyvenv.cfg`` says ``relocatable = true`` is checked so unless ``prefix`` is given.
+    ``python`` checks that it uses that base interpreter.
+    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv, prefix or python.
     """
-    found = open_venv(venv)
-    target = check_prefix(prefix if prefix is not None else found.root)
-    plan = make_plan(found, target)
-    return CheckResult(found.root, target, plan.problems, plan.changes)
+    found, target, plan, mode = _plan(venv, prefix, relocatable, python)
+    return CheckResult(found.root, target, plan.problems, plan.changes, mode.relocatable)
 
 
 def fix(
-    venv: PathLike | None = None, prefix: PathLike | None = None, *, dry_run: bool = False
+    venv: PathLike | None = None,
+    prefix: PathLike | None = None,
+    *,
+    dry_run: bool = False,
+    relocatable: bool = False,
+    python: PathLike | None = None,
 ) -> FixResult:
     """Rewrite what ``check`` reports, then check again.
 
+    ``relocatable`` makes the venv work wherever it is moved (scripts and activate scripts
+    find it from their own location; ``pyvenv.cfg`` says ``relocatable = true``); a prefix
+    without it makes a relocatable venv absolute again. ``python`` re-points the
+    ``bin/python*`` links (or copies) and ``pyvenv.cfg``'s base interpreter keys.
+
     Every file is replaced atomically, keeping its mode, owner and every byte that does not
     carry the path. A file that cannot be written is reported and the others proceed.
-    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv or prefix, before
-    anything is written.
+    Raises :class:`~shebangfix.ShebangfixError` for an unusable venv, prefix or python,
+    before anything is written.
     """
-    found = open_venv(venv)
-    target = check_prefix(prefix if prefix is not None else found.root)
-    plan = make_plan(found, target)
+    found, target, plan, mode = _plan(venv, prefix, relocatable, python)
     if dry_run:
         remaining = tuple(p for p in plan.problems if not p.fixable)
-        return FixResult(found.root, target, plan.changes, remaining, True)
+        return FixResult(found.root, target, plan.changes, remaining, True, mode.relocatable)
     for directory in {os.path.dirname(edit.path) for edit in plan.edits}:
         _write.remove_stale_temps(directory)
     _write.remove_stale_temps(os.path.join(found.root, found.bin))
@@ -109,7 +161,7 @@ def fix(
     applied = tuple(
         change for change, edit in zip(plan.changes, plan.edits) if edit.path not in failed
     )
-    after = make_plan(open_venv(root), target)
+    after = mode.plan(open_venv(root), target)
     problems = list(after.problems)
     still_wrong = {problem.path for problem in problems}
     for failure in failures:
@@ -117,4 +169,4 @@ def fix(
         # A file another process (or a concurrent fix) put right meanwhile is no failure.
         if rel in still_wrong:
             problems.append(Problem(rel, "write-failed", failure.reason, False))
-    return FixResult(root, target, applied, tuple(problems), False)
+    return FixResult(root, target, applied, tuple(problems), False, mode.relocatable)

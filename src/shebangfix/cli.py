@@ -41,6 +41,16 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
                 metavar="DIR",
                 help="absolute path the venv will run from (default: where it is now)",
             )
+            sub.add_argument(
+                "--relocatable",
+                action="store_true",
+                help="make (check) the venv work wherever it is moved, with no further step",
+            )
+            sub.add_argument(
+                "--python",
+                metavar="EXE",
+                help="re-point (check) the base interpreter: bin/python* and pyvenv.cfg's home",
+            )
         sub.add_argument("--json", action="store_true", help="print one JSON document")
         return sub
 
@@ -120,6 +130,7 @@ def _print_check(result: CheckResult, as_json: bool) -> int:
                 "command": "check",
                 "venv": result.venv,
                 "prefix": result.prefix,
+                "relocatable": result.relocatable,
                 "ok": result.ok,
                 "problems": [_problem_json(p) for p in result.problems],
                 "changes": [_change_json(c) for c in result.changes],
@@ -128,7 +139,8 @@ def _print_check(result: CheckResult, as_json: bool) -> int:
         return 0 if result.ok else 1
     _print_problems(result.problems)
     if result.ok:
-        print(f"no problems: {result.venv} is ready to run from {result.prefix}")
+        where = "wherever it is put" if result.relocatable else f"from {result.prefix}"
+        print(f"no problems: {result.venv} is ready to run {where}")
         return 0
     files = len({p.path for p in result.problems})
     fixable = sum(p.fixable for p in result.problems)
@@ -147,6 +159,7 @@ def _print_fix(result: FixResult, as_json: bool) -> int:
                 "venv": result.venv,
                 "prefix": result.prefix,
                 "dry_run": result.dry_run,
+                "relocatable": result.relocatable,
                 "ok": result.ok,
                 "changes": [_change_json(c) for c in result.changes],
                 "problems": [_problem_json(p) for p in result.problems],
@@ -184,9 +197,18 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         if args.command == "scan":
             return _print_scan(api.scan(args.venv), args.json)
         if args.command == "check":
-            return _print_check(api.check(args.venv, args.prefix), args.json)
-        result = api.fix(args.venv, args.prefix, dry_run=args.dry_run)
-        return _print_fix(result, args.json)
+            result = api.check(
+                args.venv, args.prefix, relocatable=args.relocatable, python=args.python
+            )
+            return _print_check(result, args.json)
+        fixed = api.fix(
+            args.venv,
+            args.prefix,
+            dry_run=args.dry_run,
+            relocatable=args.relocatable,
+            python=args.python,
+        )
+        return _print_fix(fixed, args.json)
     except ShebangfixError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -12,7 +13,15 @@ from . import pyvenv
 from .activate import Creator
 from .errors import ShebangfixError
 
-__all__ = ["PathLike", "Venv", "check_prefix", "default_venv", "open_venv"]
+__all__ = [
+    "PathLike",
+    "Venv",
+    "check_prefix",
+    "check_python",
+    "default_venv",
+    "open_venv",
+    "venv_versions",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -125,3 +134,43 @@ def open_venv(path: PathLike | None = None) -> Venv:
                 seen.add(real)
                 site_packages.append(site)
     return Venv(root, "bin", config, settings, _creator(settings), site_packages)
+
+
+_VERSION = re.compile(r"(?:python|pypy)([0-9]+\.[0-9]+)")
+
+
+def venv_versions(venv: Venv) -> set[str]:
+    """The X.Y of each ``lib/pythonX.Y`` the venv has."""
+    found = set()
+    for site in venv.site_packages:
+        match = _VERSION.fullmatch(os.path.basename(os.path.dirname(site)))
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def check_python(exe: PathLike, venv: Venv, prefix: str) -> str:
+    """Vet a new base interpreter: absolute, present, and of the venv's X.Y. Never runs it."""
+    path = check_prefix(exe, "--python")
+    local = path
+    if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+        local = venv.root + path[len(prefix.rstrip("/")) :]
+    if not os.path.isfile(local) or not os.access(local, os.X_OK):
+        raise ShebangfixError(f"{path}: no such executable")
+    real = os.path.realpath(local)
+    match = _VERSION.fullmatch(os.path.basename(real))
+    version = match.group(1) if match else None
+    if version is None:
+        lib = os.path.join(os.path.dirname(os.path.dirname(real)), "lib")
+        try:
+            candidates = {m.group(1) for n in os.listdir(lib) if (m := _VERSION.fullmatch(n))}
+        except OSError:
+            candidates = set()
+        version = candidates.pop() if len(candidates) == 1 else None
+    if version is None:
+        raise ShebangfixError(f"{path}: cannot tell its Python version from its name")
+    versions = venv_versions(venv)
+    if versions and version not in versions:
+        have = ", ".join(f"lib/python{v}" for v in sorted(versions))
+        raise ShebangfixError(f"{path}: is Python {version}, but the venv has {have}")
+    return path

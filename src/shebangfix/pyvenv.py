@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["command_prefix", "parse", "rewrite_command"]
+__all__ = ["command_prefix", "parse", "remove_key", "rewrite_command", "set_value"]
 
 _LINE = re.compile(rb"^[ \t]*([^=\r\n]+?)[ \t]*=[ \t]*(.*?)[ \t]*\r?$", re.MULTILINE)
 _COMMAND = re.compile(rb"^([ \t]*command[ \t]*=[ \t]*)(.*?)([ \t]*\r?)$", re.MULTILINE)
@@ -52,3 +52,32 @@ def rewrite_command(content: bytes, old_prefixes: Iterable[bytes], new_prefix: b
     command = match.group(2)
     new_command = command[: len(command) - len(current)] + new_prefix
     return content[: match.start(2)] + new_command + content[match.end(2) :]
+
+
+def _key_pattern(key: str) -> re.Pattern[bytes]:
+    return re.compile(
+        rb"^([ \t]*" + re.escape(key.encode()) + rb"[ \t]*=[ \t]*)(.*?)([ \t]*\r?)$",
+        re.MULTILINE | re.IGNORECASE,
+    )
+
+
+def set_value(content: bytes, key: str, value: bytes, *, add: bool = False) -> bytes:
+    """Set ``key`` to ``value`` where it is set; append ``key = value`` if ``add``."""
+    pattern = _key_pattern(key)
+    if pattern.search(content):
+        return pattern.sub(lambda m: m.group(1) + value + m.group(3), content)
+    if not add:
+        return content
+    newline = b"\r\n" if content.endswith(b"\r\n") else b"\n"
+    if content and not content.endswith(b"\n"):
+        content += newline
+    return content + key.encode() + b" = " + value + newline
+
+
+def remove_key(content: bytes, key: str) -> bytes:
+    """Drop every ``key = …`` line."""
+    pattern = re.compile(
+        rb"^[ \t]*" + re.escape(key.encode()) + rb"[ \t]*=.*(?:\r?\n|\Z)",
+        re.MULTILINE | re.IGNORECASE,
+    )
+    return pattern.sub(b"", content)

@@ -35,6 +35,7 @@ __all__ = [
     "quote",
     "render",
     "render_for",
+    "render_relocatable",
 ]
 
 Form = Literal["plain", "trampoline", "relocatable", "placeholder"]
@@ -56,6 +57,16 @@ _EXEC_OPEN = b"'''exec' "
 _EXEC_CLOSE = b' "$0" "$@"'
 _PY_CLOSE = b"' '''"
 _RELOCATABLE_OPEN = b'\'\'\'exec\' "$(dirname -- "$(realpath -- "$0")")"/'
+# Ours finds the script's real directory with POSIX sh, readlink, cd -P and pwd -P alone, so
+# it also runs where realpath is missing (old macOS) or takes no "--" (BusyBox), and when
+# the script is reached through a chain of symlinks.
+_PORTABLE_OPEN = (
+    b"'''exec' \"$(P=$0; case $P in (/*) ;; (*) P=./$P ;; esac; "
+    b'while [ -h "$P" ]; do L=$(readlink "$P"); '
+    b"case $L in (/*) P=$L ;; (*) P=${P%/*}/$L ;; esac; done; "
+    b'cd -P "${P%/*}" && pwd -P)/'
+)
+_PORTABLE_NAME = re.compile(rb"[A-Za-z0-9._-]+")
 _PYTHON_NAME = re.compile(rb"(?:python|pypy)(?:[0-9]+(?:\.[0-9]+)?)?w?")
 _BINARY_MAGIC = (
     b"\x7fELF",
@@ -183,6 +194,11 @@ def _parse_trampoline(head: bytes) -> Shebang | None:
     exec_line = lines[1][:-1]
     if not exec_line.startswith(_EXEC_OPEN) or not exec_line.endswith(_EXEC_CLOSE):
         return None
+    if exec_line.startswith(_PORTABLE_OPEN) and exec_line.endswith(b'"' + _EXEC_CLOSE):
+        name = exec_line[len(_PORTABLE_OPEN) : -len(_EXEC_CLOSE) - 1]
+        if _PORTABLE_NAME.fullmatch(name):
+            return Shebang("relocatable", name, quoting="double")
+        return None
     if exec_line.startswith(_RELOCATABLE_OPEN):
         word = exec_line[len(_RELOCATABLE_OPEN) : -len(_EXEC_CLOSE)]
         parsed = _read_word(word)
@@ -278,6 +294,8 @@ def render(shebang: Shebang) -> bytes:
         if shebang.quoting == "double":
             interp = b'"' + interp + b'"'
         return b"#!" + shebang.lead + interp + shebang.args + newline
+    if shebang.form == "relocatable" and shebang.quoting == "double":
+        return render_relocatable(shebang.interpreter)
     word = quote(shebang.interpreter, shebang.quoting)
     open_ = _RELOCATABLE_OPEN if shebang.form == "relocatable" else _EXEC_OPEN
     return b"\n".join((_SH_LINE, open_ + word + shebang.args + _EXEC_CLOSE, _PY_CLOSE + b"\n"))
@@ -331,3 +349,11 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
     else:
         word = quote(interpreter, "printf")
     return b"\n".join((_SH_LINE, _EXEC_OPEN + word + args + _EXEC_CLOSE, _PY_CLOSE + b"\n"))
+
+
+def render_relocatable(name: bytes = b"python") -> bytes:
+    """A trampoline that runs ``name`` from the directory the script really lives in."""
+    if not _PORTABLE_NAME.fullmatch(name):
+        raise ValueError(f"not a plain interpreter name: {name!r}")
+    exec_line = _PORTABLE_OPEN + name + b'"' + _EXEC_CLOSE
+    return b"\n".join((_SH_LINE, exec_line, _PY_CLOSE + b"\n"))

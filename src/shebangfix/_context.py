@@ -1,0 +1,88 @@
+"""State shared by the planners while they look at one venv: the target, what is known of
+the venv's past locations, and the problems, changes and edits found so far."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from . import record
+from ._write import Edit
+from .layout import Venv
+from .problems import Change, Problem, ProblemCode
+
+__all__ = ["Context", "text"]
+
+
+def text(data: bytes) -> str:
+    """A path for a message."""
+    return os.fsdecode(data)
+
+
+@dataclass
+class Context:
+    """What one planning pass knows and has found."""
+
+    venv: Venv
+    prefix: bytes
+    """The target prefix."""
+    known: set[bytes]
+    """Paths the venv has lived at, learned from the venv itself."""
+    rows: dict[str, tuple[record.Dist, record.Row]]
+    """RECORD rows of the files in bin/, by venv-relative path."""
+    relocatable: bool = False
+    """Make the venv location-independent rather than fixed to ``prefix``."""
+    convert_relocatable: bool = False
+    """Also replace relocatable forms written by others (uv's needs ``realpath``)."""
+    python: str | None = None
+    """A base interpreter to re-point the venv to."""
+    problems: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    edits: list[Edit] = field(default_factory=list)
+    new_content: dict[str, bytes] = field(default_factory=dict)
+    """Planned content of files that are small enough to hold (for RECORD hashes)."""
+    interpreters: dict[bytes, tuple[ProblemCode, str] | None] = field(default_factory=dict)
+    _venv_dirs: dict[bytes, bool] = field(default_factory=dict)
+
+    def local(self, path: bytes) -> bytes:
+        """Where a path under the target prefix is on this machine now (staging)."""
+        prefix = self.prefix.rstrip(b"/")
+        if path == self.prefix:
+            return os.fsencode(self.venv.root)
+        if path.startswith(prefix + b"/"):
+            return os.fsencode(self.venv.root) + path[len(prefix) :]
+        return path
+
+    def is_venv_prefix(self, prefix: bytes) -> bool:
+        """Whether ``prefix`` is a place this venv (or any venv) has lived."""
+        if prefix in self.known:
+            return True
+        if prefix not in self._venv_dirs:
+            self._venv_dirs[prefix] = os.path.isfile(os.path.join(prefix, b"pyvenv.cfg"))
+        return self._venv_dirs[prefix]
+
+    def problem(self, path: str, code: ProblemCode, detail: str, fixable: bool) -> Problem:
+        """Record a problem."""
+        found = Problem(path, code, detail, fixable)
+        self.problems.append(found)
+        return found
+
+    def edit(
+        self,
+        entry_path: str,
+        st: os.stat_result | None,
+        new_head: bytes,
+        keep_from: int,
+        found: list[Problem],
+        before: str,
+        after: str,
+        *,
+        link: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        """Plan a rewrite of ``entry_path`` that repairs ``found``."""
+        assert st is not None
+        full = os.path.join(self.venv.root, entry_path)
+        self.edits.append(Edit(full, new_head, keep_from, st, link=link, source=source))
+        codes = tuple(dict.fromkeys(p.code for p in found))
+        self.changes.append(Change(entry_path, codes, before, after))

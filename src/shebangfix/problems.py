@@ -1,0 +1,59 @@
+"""What the planner reports: problems with stable codes, and the changes that repair them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["PROBLEM_CODES", "Change", "Problem", "ProblemCode"]
+
+ProblemCode = Literal[
+    "missing-interpreter",
+    "outside-prefix",
+    "too-long",
+    "crlf",
+    "space-in-path",
+    "placeholder",
+    "not-executable",
+    "not-relocatable",
+    "not-absolute",
+    "stale-activate",
+    "stale-pyvenv-cfg",
+    "stale-record",
+    "dangling-python-link",
+    "missing-base-interpreter",
+    "version-mismatch",
+    "other-base-interpreter",
+    "unreadable",
+    "write-failed",
+]
+#: Every problem code, in the order the README documents them.
+PROBLEM_CODES: tuple[ProblemCode, ...] = ProblemCode.__args__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one file."""
+
+    path: str
+    """Path relative to the venv root."""
+    code: ProblemCode
+    """Stable identifier of the kind of problem."""
+    detail: str
+    """What is wrong, naming the paths involved."""
+    fixable: bool
+    """Whether ``fix`` repairs it."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A file that ``fix`` rewrites (or, under check and ``--dry-run``, would rewrite)."""
+
+    path: str
+    """Path relative to the venv root."""
+    codes: tuple[ProblemCode, ...]
+    """The problems the rewrite repairs."""
+    before: str
+    """The old path-bearing text, in short."""
+    after: str
+    """The new path-bearing text, in short."""
