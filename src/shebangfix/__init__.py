@@ -8,11 +8,47 @@ True
 
 from __future__ import annotations
 
-from .api import CheckResult, FixResult, ScanResult, check, fix, scan
-from .errors import ShebangfixError
-from .plan import PROBLEM_CODES, Change, Problem, ProblemCode
-from .scan import Entry, EntryKind
-from .shebang import Shebang
+# Not typing.TYPE_CHECKING: importing typing alone would double the start-up time of --help.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .api import CheckResult, FixResult, ScanResult, check, fix, scan
+    from .errors import ShebangfixError
+    from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
+    from .scan import Entry, EntryKind
+    from .shebang import Shebang
+
+# Where each public name lives. They are imported on first use, so that the command line
+# starts without loading what the command at hand does not need.
+_HOMES = {
+    "CheckResult": "api",
+    "FixResult": "api",
+    "ScanResult": "api",
+    "check": "api",
+    "fix": "api",
+    "scan": "api",
+    "ShebangfixError": "errors",
+    "PROBLEM_CODES": "problems",
+    "Change": "problems",
+    "Problem": "problems",
+    "ProblemCode": "problems",
+    "Entry": "scan",
+    "EntryKind": "scan",
+    "Shebang": "shebang",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PROBLEM_CODES",

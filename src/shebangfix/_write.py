@@ -16,7 +16,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from collections import deque
 from collections.abc import Sequence
@@ -103,7 +102,7 @@ def _copy_xattrs(src: int, dst: int) -> None:
 
 def _temp_name(path: str) -> str:
     directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.shebangfix-{secrets.token_hex(4)}.tmp")
+    return os.path.join(directory, f".{name}.shebangfix-{os.urandom(4).hex()}.tmp")
 
 
 def _link_temp(edit: Edit) -> str:

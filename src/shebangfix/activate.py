@@ -16,9 +16,10 @@ character that is special inside any of these quotes.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Iterator
 from typing import Literal
+
+from .shebang import sh_quote
 
 __all__ = [
     "Context",
@@ -49,10 +50,6 @@ def embedded_prefixes(content: bytes) -> set[bytes]:
         if value:
             found.add(value)
     return found
-
-
-def _shlex(value: bytes) -> bytes:
-    return shlex.quote(value.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
 Context = Literal["dq", "sq", "shlex", "nu-raw"]
@@ -103,7 +100,7 @@ def quote_for(context: Context, path: bytes) -> bytes:
         return b"'" + path + b"'"
     if context == "nu-raw":
         return b"r#'" + path + b"'#"
-    return _shlex(path)
+    return sh_quote(path)
 
 
 def rewrite_paths(

@@ -7,12 +7,13 @@ Exit codes: 0 nothing wrong (check) or everything right now (fix); 1 problems re
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing itself is not imported: --help should start fast
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
     from .api import CheckResult, FixResult, ScanResult
     from .plan import Change, Problem
 
@@ -114,6 +115,8 @@ def _print_scan(result: ScanResult, as_json: bool) -> int:
 
 
 def _dump(document: dict[str, Any]) -> None:
+    import json
+
     json.dump({"schema": JSON_SCHEMA, **document}, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

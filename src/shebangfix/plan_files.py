@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import filecmp
 import os
 import re
 from collections.abc import Mapping
@@ -24,6 +23,12 @@ def python_version(path: str) -> str | None:
     """X.Y of an interpreter from its real file name (``python3.12``), without running it."""
     match = _VERSION.fullmatch(os.path.basename(os.path.realpath(path)))
     return match.group(1) if match else None
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    import filecmp  # only for venvs made with --copies, re-pointed with --python
+
+    return filecmp.cmp(a, b, shallow=False)
 
 
 def _shlex_quoted(ctx: Context, entry: Entry) -> bool:
@@ -169,9 +174,7 @@ def plan_base(ctx: Context, entries: list[Entry]) -> None:
                     )
                     ctx.problem(entry.path, "version-mismatch", detail, False)
         elif (
-            entry.kind == "binary"
-            and ctx.python is not None
-            and not filecmp.cmp(full, ctx.python, shallow=False)
+            entry.kind == "binary" and ctx.python is not None and not _same_bytes(full, ctx.python)
         ):
             detail = f"not a copy of {ctx.python}"
             found = [ctx.problem(entry.path, "other-base-interpreter", detail, True)]

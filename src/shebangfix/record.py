@@ -7,8 +7,7 @@ line terminator (pip writes CRLF, uv and installer LF) are kept as they are.
 
 from __future__ import annotations
 
-import base64
-import csv
+import binascii
 import hashlib
 import os
 from collections.abc import Mapping
@@ -48,7 +47,29 @@ class Dist:
 def digest(data: bytes, algorithm: str = "sha256") -> str:
     """The RECORD hash field for ``data``."""
     raw = hashlib.new(algorithm, data).digest()
-    return f"{algorithm}=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    encoded = binascii.b2a_base64(raw, newline=False).rstrip(b"=")
+    return f"{algorithm}=" + encoded.translate(_URLSAFE).decode("ascii")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _fields(line: str) -> list[str] | None:
+    """Split a CSV row the way the csv module does for RECORD (quotes only around paths)."""
+    if not line.startswith('"'):
+        return line.split(",")
+    end = 1
+    while True:
+        end = line.find('"', end)
+        if end < 0:
+            return None
+        if line[end + 1 : end + 2] == '"':
+            end += 2
+            continue
+        break
+    if line[end + 1 : end + 2] not in (",", ""):
+        return None
+    return [line[1:end].replace('""', '"'), *line[end + 2 :].split(",")]
 
 
 def _read(path: str) -> bytes:
@@ -63,10 +84,10 @@ def _bin_rows(content: bytes, site: str, root: str, bin_rel: str) -> dict[str, R
         if b"bin" not in line:
             continue
         try:
-            fields = next(csv.reader([line.decode("utf-8")]))
-        except (UnicodeDecodeError, csv.Error, StopIteration):
+            fields = _fields(line.decode("utf-8"))
+        except UnicodeDecodeError:
             continue
-        if len(fields) != 3:
+        if fields is None or len(fields) != 3:
             continue
         name, hash_field, size = fields
         full = os.path.normpath(os.path.join(site, name))

@@ -17,7 +17,6 @@ Pure functions on bytes. The forms and the rules behind them:
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +35,7 @@ __all__ = [
     "render",
     "render_for",
     "render_relocatable",
+    "sh_quote",
 ]
 
 Form = Literal["plain", "trampoline", "relocatable", "placeholder"]
@@ -309,8 +309,11 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _shlex(path: bytes) -> bytes:
-    return shlex.quote(path.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+def sh_quote(word: bytes) -> bytes:
+    """Quote like ``shlex.quote``: bare when every byte is safe, else ``'…'``."""
+    if _SH_SAFE.fullmatch(word):
+        return word
+    return quote(word, "single")
 
 
 def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") -> bytes:
@@ -345,7 +348,7 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
     elif style == "uv":
         word = quote(interpreter, "single")
     elif _is_utf8(interpreter):
-        word = _shlex(interpreter)
+        word = sh_quote(interpreter)
     else:
         word = quote(interpreter, "printf")
     return b"\n".join((_SH_LINE, _EXEC_OPEN + word + args + _EXEC_CLOSE, _PY_CLOSE + b"\n"))
