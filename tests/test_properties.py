@@ -21,7 +21,7 @@ _component = st.text(
     alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="/\"'\\$`!%"),
     min_size=1,
     max_size=30,
-).filter(lambda s: s not in (".", ".."))
+).filter(lambda s: s not in (".", "..") and s == s.strip())
 _prefixes = st.lists(_component, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
 
 

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .api import CheckResult, FixResult, ScanResult, check, fix, scan
+    from .bindir import Entry, EntryKind
     from .errors import ShebangfixError
     from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
-    from .scan import Entry, EntryKind
     from .shebang import Shebang
 
 # Where each public name lives. They are imported on first use, so that the command line
@@ -33,8 +33,8 @@ _HOMES = {
     "Change": "problems",
     "Problem": "problems",
     "ProblemCode": "problems",
-    "Entry": "scan",
-    "EntryKind": "scan",
+    "Entry": "bindir",
+    "EntryKind": "bindir",
     "Shebang": "shebang",
 }
 

@@ -18,7 +18,7 @@ import os
 import re
 import stat
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Edit", "Failure", "apply", "is_temp_name", "remove_stale_temps"]
@@ -82,17 +82,19 @@ def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     )
 
 
-def _copy_xattrs(src: int, dst: int) -> None:
+def _copy_xattrs(src: int | str, dst: int) -> None:
     listxattr = getattr(os, "listxattr", None)
     if listxattr is None:
         return
+    # A path is read without following a link; a descriptor has nothing to follow.
+    follow = isinstance(src, int)
     try:
-        names = listxattr(src)
+        names = listxattr(src, follow_symlinks=follow)
     except OSError:
         return
     for name in names:
         try:
-            os.setxattr(dst, name, os.getxattr(src, name))
+            os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=follow))
         except OSError as exc:
             # security.* and trusted.* need privileges we may not have; the file still
             # works without them, and a user without them could not have set them either.
@@ -118,44 +120,57 @@ def _write_temp(edit: Edit) -> str:
     """Write the replacement next to ``edit.path``; return the temporary file's path."""
     if edit.link is not None:
         return _link_temp(edit)
+    if edit.source is None and edit.keep_from >= edit.expect.st_size:
+        # The new bytes are the whole file: no need to open the original at all.
+        st = os.lstat(edit.path)
+        if not stat.S_ISREG(st.st_mode) or not _same_file(st, edit.expect):
+            raise OSError(errno.ESTALE, "changed while fixing")
+        return _new_file(edit.path, st, edit.path, lambda dst: _write_all(dst, edit.new_head))
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     src = os.open(edit.path, flags | getattr(os, "O_CLOEXEC", 0))
     try:
         st = os.fstat(src)
         if not stat.S_ISREG(st.st_mode) or not _same_file(st, edit.expect):
             raise OSError(errno.ESTALE, "changed while fixing")
-        temp = _temp_name(edit.path)
-        dst = os.open(
-            temp,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-            0o600,
-        )
-        try:
-            try:
-                if edit.source is None:
-                    _fill(src, dst, edit)
-                else:
-                    with open(edit.source, "rb") as source:
-                        _fill(source.fileno(), dst, Edit(edit.path, edit.new_head, 0, st))
-                if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
-                    os.fchown(dst, st.st_uid, st.st_gid)
-                # After chown, which clears set-id bits.
-                os.fchmod(dst, stat.S_IMODE(st.st_mode))
-                _copy_xattrs(src, dst)
-            finally:
-                os.close(dst)
-        except BaseException:
-            _unlink_quietly(temp)
-            raise
-        return temp
+        if edit.source is None:
+            return _new_file(edit.path, st, src, lambda dst: _fill(src, dst, edit))
+        with open(edit.source, "rb") as source:
+            whole = Edit(edit.path, edit.new_head, 0, st)
+            return _new_file(edit.path, st, src, lambda dst: _fill(source.fileno(), dst, whole))
     finally:
         os.close(src)
 
 
-def _fill(src: int, dst: int, edit: Edit) -> None:
-    view = memoryview(edit.new_head)
+def _new_file(
+    path: str, st: os.stat_result, xattrs_from: int | str, fill: Callable[[int], None]
+) -> str:
+    """Create the temporary file beside ``path``: filled, then given ``st``'s owner and mode."""
+    temp = _temp_name(path)
+    dst = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        try:
+            fill(dst)
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(dst, st.st_uid, st.st_gid)
+            # After chown, which clears set-id bits.
+            os.fchmod(dst, stat.S_IMODE(st.st_mode))
+            _copy_xattrs(xattrs_from, dst)
+        finally:
+            os.close(dst)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    return temp
+
+
+def _write_all(dst: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:
         view = view[os.write(dst, view) :]
+
+
+def _fill(src: int, dst: int, edit: Edit) -> None:
+    _write_all(dst, edit.new_head)
     os.lseek(src, edit.keep_from, os.SEEK_SET)
     while True:
         chunk = os.read(src, _CHUNK)

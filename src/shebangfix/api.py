@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 
 from . import _write
+from .bindir import Entry, scan_dir
 from .layout import PathLike, Venv, check_prefix, check_python, open_venv
 from .plan import Change, Plan, Problem, make_plan
-from .scan import Entry, scan_dir
 
 __all__ = ["CheckResult", "FixResult", "ScanResult", "check", "fix", "scan"]
 

@@ -75,6 +75,9 @@ def check_prefix(prefix: PathLike, what: str = "prefix") -> str:
             f"{text!r}: {what} holds {names}, which cannot be written safely"
             " into every activate script and launcher"
         )
+    if text != text.strip() or text.rstrip("/") != text.rstrip("/").rstrip():
+        # pyvenv.cfg and the activate scripts could not tell its edge from padding.
+        raise ShebangfixError(f"{text!r}: {what} ends in white space")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from . import activate, pyvenv, record, shebang
 from ._context import Context
 from ._write import Edit
+from .bindir import Entry, link_targets, scan_dir
 from .layout import Venv
 from .plan_files import plan_activate, plan_base, plan_config, plan_records
 from .plan_scripts import plan_script
 from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
-from .scan import Entry, link_targets, scan_dir
 
 __all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "ProblemCode", "make_plan"]
 

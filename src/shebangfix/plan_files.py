@@ -9,9 +9,9 @@ from collections.abc import Mapping
 
 from . import activate, pyvenv, record, relocate
 from ._context import Context, text
+from .bindir import Entry
 from .layout import venv_versions
 from .problems import Problem, ProblemCode
-from .scan import Entry
 
 __all__ = ["plan_activate", "plan_base", "plan_config", "plan_records", "python_version"]
 

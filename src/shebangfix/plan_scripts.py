@@ -6,8 +6,8 @@ import os
 
 from . import shebang
 from ._context import Context, text
+from .bindir import Entry
 from .problems import Problem, ProblemCode
-from .scan import Entry
 from .shebang import Shebang, Style
 
 __all__ = ["plan_script"]
@@ -83,9 +83,12 @@ def _ours(ctx: Context, entry: Entry, prefix: bytes) -> bool:
 
 def _write(ctx: Context, entry: Entry, parsed: Shebang, new: bytes, found: list[Problem]) -> None:
     old = shebang.render(parsed)
-    ctx.edit(entry.path, entry.stat, new, len(old), found, _summary(old), _summary(new))
+    head, keep_from = new, len(old)
     if entry.complete:
-        ctx.new_content[entry.path] = new + entry.head[len(old) :]
+        # The whole file was read: hand the writer all of it, so it need not read again.
+        head, keep_from = new + entry.head[len(old) :], entry.size
+        ctx.new_content[entry.path] = head
+    ctx.edit(entry.path, entry.stat, head, keep_from, found, _summary(old), _summary(new))
 
 
 def _plan_relocatable(ctx: Context, entry: Entry, parsed: Shebang) -> None:
