@@ -106,6 +106,11 @@ def main() -> None:
                 True,
             ),
             "shebangfix fix": (lambda v: [python, "-m", "shebangfix", "fix", str(v)], True),
+            # The same without the one sync before the renames: what durability costs.
+            "shebangfix fix --no-sync": (
+                lambda v: [python, "-m", "shebangfix", "fix", "--no-sync", str(v)],
+                True,
+            ),
         }
         if tools3:
             tools["virtualenv-tools3 (fix)"] = (

@@ -191,6 +191,8 @@ SHELLS = {
     "bash": ["bash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "dash": ["dash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "zsh": ["zsh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    "ksh": ["ksh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    "mksh": ["mksh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "busybox": [
         "busybox",
         "sh",

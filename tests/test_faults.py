@@ -213,3 +213,29 @@ def test_record_rewrite_takes_any_bytes(data: bytes) -> None:
     if lines:
         out = record.rewrite(data, {0: ("sha256=abc", 3)})
         assert out.splitlines(keepends=True)[1:] == lines[1:]
+
+
+def test_socket_and_device_are_never_opened(tmp_path: Path) -> None:
+    import socket
+
+    venv = make_fake_venv(tmp_path / "venv")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(venv / "bin" / "sock"))
+    try:
+        with contextlib.suppress(PermissionError):  # not root: the socket alone
+            os.mknod(venv / "bin" / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        kinds = {e.path: e.kind for e in shebangfix.scan(venv).entries}
+        assert kinds["bin/sock"] == "special"
+        assert kinds.get("bin/null", "special") == "special"
+        assert shebangfix.fix(venv).ok
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("prefix", ["/opt/a\0b", "/opt/a\x1bb", "/opt/\x7f", "relative", ""])
+def test_prefix_with_control_bytes_is_refused_through_the_api(tmp_path: Path, prefix: str) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    before = _snapshot(venv)
+    with pytest.raises(shebangfix.ShebangfixError):
+        shebangfix.fix(venv, prefix=prefix)
+    assert _snapshot(venv) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,6 +23,13 @@ _component = st.text(
     min_size=1,
     max_size=30,
 ).filter(lambda s: s not in (".", "..") and s == s.strip())
+# Each shell sources its activate flavour and prints VIRTUAL_ENV through printenv, which
+# shows the value's bytes as they are.
+_SOURCE = [
+    ["sh", "-c", '. "$1/activate"; printenv VIRTUAL_ENV', "-"],
+    ["fish", "-c", 'source "$argv[1]/activate.fish"; printenv VIRTUAL_ENV'],
+    ["tcsh", "-c", 'source "$BIN/activate.csh"; printenv VIRTUAL_ENV'],
+]
 _prefixes = st.lists(_component, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
 
 
@@ -52,13 +60,17 @@ def test_fix_for_any_prefix_is_idempotent_keeps_bodies_and_activates(
         assert after == before
         assert shebangfix.check(venv, prefix=target).ok
 
-        sourced = subprocess.run(
-            ["sh", "-c", '. "$1"; printf %s "$VIRTUAL_ENV"', "-", venv / "bin" / "activate"],
-            capture_output=True,
-            cwd=tmp,
-            timeout=30,
-        )
-        assert sourced.stdout == os.fsencode(target)
+        for command in _SOURCE:
+            if shutil.which(command[0]) is None:
+                continue
+            sourced = subprocess.run(
+                [*command, str(venv / "bin")],
+                capture_output=True,
+                cwd=tmp,
+                timeout=30,
+                env={**os.environ, "BIN": str(venv / "bin")},
+            )
+            assert sourced.stdout == os.fsencode(target) + b"\n", (command[0], sourced)
         assert not sentinel.exists()
 
 

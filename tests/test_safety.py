@@ -24,6 +24,8 @@ def make_fake_venv(root: Path, old: str = OLD) -> Path:
     )
     os.symlink(os.path.realpath(os.sys.executable), root / "bin" / "python")  # type: ignore[attr-defined]
     (root / "bin" / "activate").write_text(f'VIRTUAL_ENV="{old}"\nexport VIRTUAL_ENV\n')
+    (root / "bin" / "activate.fish").write_text(f'set -gx VIRTUAL_ENV "{old}"\n')
+    (root / "bin" / "activate.csh").write_text(f'setenv VIRTUAL_ENV "{old}"\n')
     script = root / "bin" / "tool"
     script.write_bytes(f"#!{old}/bin/python\nprint('tool ok')\n".encode())
     script.chmod(0o755)

@@ -135,6 +135,7 @@ def fix(
     dry_run: bool = False,
     relocatable: bool = False,
     python: PathLike | None = None,
+    sync: bool = True,
 ) -> FixResult:
     """Rewrite what ``check`` reports, then check again.
 
@@ -144,7 +145,9 @@ def fix(
     ``bin/python*`` links (or copies) and ``pyvenv.cfg``'s base interpreter keys.
 
     Every file is replaced atomically, keeping its mode, owner and every byte that does not
-    carry the path. A file that cannot be written is reported and the others proceed.
+    carry the path. A file that cannot be written is reported and the others proceed. The
+    new files are flushed to disk with one ``sync`` before the renames; ``sync=False`` skips
+    that (a power cut may then leave a replaced file empty).
     Raises :class:`~shebangfix.ShebangfixError` for an unusable venv, prefix or python,
     before anything is written.
     """
@@ -155,7 +158,7 @@ def fix(
     for directory in {os.path.dirname(edit.path) for edit in plan.edits}:
         _write.remove_stale_temps(directory)
     _write.remove_stale_temps(os.path.join(found.root, found.bin))
-    failures = _write.apply(plan.edits)
+    failures = _write.apply(plan.edits, sync=sync)
     failed = {failure.edit.path for failure in failures}
     root = found.root
     applied = tuple(

@@ -59,6 +59,12 @@ def _parser(prog: str | None) -> argparse.ArgumentParser:
     add("check", "report every interpreter path that is wrong for the prefix", prefix=True)
     fix = add("fix", "rewrite what check reports, atomically, then check again", prefix=True)
     fix.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    fix.add_argument(
+        "--no-sync",
+        dest="sync",
+        action="store_false",
+        help="do not flush the new files to disk before renaming (throwaway builds)",
+    )
     return parser
 
 
@@ -210,6 +216,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             dry_run=args.dry_run,
             relocatable=args.relocatable,
             python=args.python,
+            sync=args.sync,
         )
         return _print_fix(fixed, args.json)
     except ShebangfixError as exc:

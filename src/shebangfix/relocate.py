@@ -7,8 +7,9 @@ order, how each occurrence was quoted (and the prompt name some creators bake in
 
 How each shell finds the file being sourced:
 
-* sh: ``$BASH_SOURCE`` in bash, ``%x`` in zsh, ``${.sh.file}`` in ksh93; dash and BusyBox
-  ash expose nothing, but keep the sourced file open, so its path is read from
+* sh: ``$BASH_SOURCE`` in bash, ``%x`` in zsh, ``${.sh.file}`` in ksh93 (mksh would die
+  on that syntax, so it is asked for only where ``$KSH_VERSION`` says 93); dash, BusyBox ash
+  and mksh expose nothing, but keep the sourced file open, so its path is read from
   ``/proc/$$/fd`` (Linux only);
 * csh/tcsh: ``/proc/$$/fd`` likewise;
 * fish: ``status filename``; nu: ``path self``; xonsh: ``__file__``; cmd: ``%~dp0``.
@@ -43,7 +44,9 @@ if [ -n "${BASH_SOURCE-}" ]; then
 elif [ -n "${ZSH_VERSION-}" ]; then
     eval '%(var)s=${(%%):-%%x}'
 elif [ -n "${KSH_VERSION-}" ]; then
-    eval '%(var)s=${.sh.file}' 2>/dev/null
+    case $KSH_VERSION in
+        *" 93"*) eval '%(var)s=${.sh.file}' ;;
+    esac
 fi
 if [ -z "$%(var)s" ]; then
     for %(var)s_fd in /proc/$$/fd/*; do
