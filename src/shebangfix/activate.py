@@ -34,8 +34,9 @@ __all__ = [
 Creator = Literal["venv", "virtualenv", "uv", "unknown"]
 
 _ASSIGNMENT = re.compile(
+    rb"set \"VIRTUAL_ENV=([A-Za-z]:\\[^\"\r\n]*)\"|"
     rb"(?:(?<![$\w{])VIRTUAL_ENV(?:=|[ \t]+)|_virtualenv_dir=)"
-    rb"(?:\"(/[^\"\n]*)\"|'(/[^'\n]*)'|(/[^\s;'\"]*))"
+    rb"(?:\"(/[^\"\n]*|[A-Za-z]:\\[^\"\n]*)\"|'(/[^'\n]*)'|(/[^\s;'\"]*|[A-Za-z]:\\[^\s;'\"]*))"
 )
 _BARE_BEFORE = frozenset(b" \t=\n")
 _BARE_AFTER = frozenset(b" \t;\n\r")
@@ -46,13 +47,13 @@ def embedded_prefixes(content: bytes) -> set[bytes]:
     """The absolute paths an activate script assigns to ``VIRTUAL_ENV``."""
     found: set[bytes] = set()
     for match in _ASSIGNMENT.finditer(content):
-        value = match.group(1) or match.group(2) or match.group(3)
+        value = match.group(1) or match.group(2) or match.group(3) or match.group(4)
         if value:
             found.add(value)
     return found
 
 
-Context = Literal["dq", "sq", "shlex", "nu-raw"]
+Context = Literal["dq", "sq", "shlex", "nu-raw", "raw"]
 
 
 def occurrences(
@@ -82,6 +83,8 @@ def occurrences(
                 context, start, end = "nu-raw", start - 2, end + 1
             else:
                 context = "shlex" if shlex_quoted else "sq"
+        elif before == ord("=") and after == ord('"'):
+            context = "raw"  # cmd: set "VIRTUAL_ENV=P"
         elif before in _BARE_BEFORE and after in _BARE_AFTER:
             context = "shlex"
         else:
@@ -100,6 +103,8 @@ def quote_for(context: Context, path: bytes) -> bytes:
         return b"'" + path + b"'"
     if context == "nu-raw":
         return b"r#'" + path + b"'#"
+    if context == "raw":
+        return path
     return sh_quote(path)
 
 

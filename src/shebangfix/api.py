@@ -7,7 +7,15 @@ from dataclasses import dataclass
 
 from . import _write
 from .bindir import Entry, scan_dir
-from .layout import PathLike, Venv, check_prefix, check_python, open_venv
+from .errors import ShebangfixError
+from .layout import (
+    PathLike,
+    Venv,
+    check_prefix,
+    check_python,
+    check_windows_prefix,
+    open_venv,
+)
 from .plan import Change, Plan, Problem, make_plan
 
 __all__ = ["CheckResult", "FixResult", "ScanResult", "check", "fix", "scan"]
@@ -101,6 +109,12 @@ def _plan(
     python: PathLike | None,
 ) -> tuple[Venv, str, Plan, _Mode]:
     found = open_venv(venv)
+    if found.windows:
+        if relocatable or python is not None:
+            raise ShebangfixError(f"{found.root}: --relocatable and --python are for POSIX venvs")
+        target = check_windows_prefix(prefix, found)
+        mode = _Mode(False, False, None)
+        return found, target, mode.plan(found, target), mode
     target = check_prefix(prefix if prefix is not None else found.root)
     exe = check_python(python, found, target) if python is not None else None
     # A venv that says it is relocatable stays so, unless a prefix pins it down.

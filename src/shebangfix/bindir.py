@@ -12,6 +12,7 @@ from . import shebang
 from ._write import is_temp_name
 from .errors import ShebangfixError
 from .shebang import Shebang
+from .windows import Launcher, parse_launcher
 
 __all__ = [
     "ACTIVATE_NAMES",
@@ -31,6 +32,7 @@ EntryKind = Literal[
     "env-script",
     "other-script",
     "binary",
+    "launcher",
     "activate",
     "data",
     "symlink",
@@ -58,6 +60,7 @@ ACTIVATE_NAMES = frozenset(
 )
 _ENV = (b"/usr/bin/env", b"/bin/env")
 _ACTIVATE_MAX = 1 << 20
+_LAUNCHER_MAX = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Entry:
     """``head`` holds the whole file."""
     stat: os.stat_result | None = field(default=None, repr=False, compare=False)
     """The ``lstat`` result the entry was classified from."""
+    launcher: Launcher | None = None
+    """The interpreter reference inside a Windows ``.exe`` launcher."""
 
     @property
     def executable(self) -> bool:
@@ -156,6 +161,9 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
             if item.name in ACTIVATE_NAMES:
                 # Activate scripts are rewritten whole; anything larger is not one.
                 size = min(max(st.st_size, 1), _ACTIVATE_MAX)
+            elif item.name.lower().endswith(".exe") and st.st_size <= _LAUNCHER_MAX:
+                # A Windows launcher keeps its interpreter at the end or in its resources.
+                size = max(st.st_size, 1)
             try:
                 head, st = read_head(item.path, size)
             except OSError as exc:
@@ -165,8 +173,24 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
                 continue
             complete = len(head) >= st.st_size
             kind, parsed = classify(item.name, head, complete)
+            launcher = None
+            if kind == "binary" and complete and item.name.lower().endswith(".exe"):
+                launcher = parse_launcher(head)
+                kind = "launcher" if launcher is not None else kind
             entries.append(
-                Entry(rel, kind, parsed, None, st.st_mode, st.st_size, "", head, complete, st)
+                Entry(
+                    rel,
+                    kind,
+                    parsed,
+                    None,
+                    st.st_mode,
+                    st.st_size,
+                    "",
+                    head,
+                    complete,
+                    st,
+                    launcher,
+                )
             )
     return entries
 

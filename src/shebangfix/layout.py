@@ -18,6 +18,7 @@ __all__ = [
     "Venv",
     "check_prefix",
     "check_python",
+    "check_windows_prefix",
     "default_venv",
     "open_venv",
     "venv_versions",
@@ -47,6 +48,8 @@ class Venv:
     """Which tool made the venv, as ``pyvenv.cfg`` tells."""
     site_packages: list[str]
     """Absolute paths of its ``lib/*/site-packages`` directories."""
+    windows: bool = False
+    """A Windows venv (``Scripts``, ``Lib``): its prefix is a Windows path."""
 
 
 def default_venv() -> str:
@@ -118,10 +121,16 @@ def open_venv(path: PathLike | None = None) -> Venv:
         raise ShebangfixError(f"{root}: not a virtual environment (no pyvenv.cfg)") from None
     except OSError as exc:
         raise ShebangfixError(f"{cfg_path}: {exc.strerror}") from exc
-    bin_dir = os.path.join(root, "bin")
-    if not os.path.isdir(bin_dir) or os.path.islink(bin_dir):
-        raise ShebangfixError(f"{root}: no bin directory")
     settings = pyvenv.parse(config)
+    scripts = "bin"
+    if not _real_dir(os.path.join(root, "bin")):
+        if not _real_dir(os.path.join(root, "Scripts")):
+            raise ShebangfixError(f"{root}: no bin directory (nor Scripts, for Windows)")
+        scripts = "Scripts"
+    if scripts == "Scripts":
+        site = os.path.join(root, "Lib", "site-packages")
+        sites = [site] if os.path.isdir(site) else []
+        return Venv(root, scripts, config, settings, _creator(settings), sites, windows=True)
     site_packages: list[str] = []
     seen: set[str] = set()
     for lib in ("lib", "lib64"):
@@ -137,6 +146,10 @@ def open_venv(path: PathLike | None = None) -> Venv:
                 seen.add(real)
                 site_packages.append(site)
     return Venv(root, "bin", config, settings, _creator(settings), site_packages)
+
+
+def _real_dir(path: str) -> bool:
+    return os.path.isdir(path) and not os.path.islink(path)
 
 
 _VERSION = re.compile(r"(?:python|pypy)([0-9]+\.[0-9]+)")
@@ -177,3 +190,27 @@ def check_python(exe: PathLike, venv: Venv, prefix: str) -> str:
         have = ", ".join(f"lib/python{v}" for v in sorted(versions))
         raise ShebangfixError(f"{path}: is Python {version}, but the venv has {have}")
     return path
+
+
+# A Windows prefix: a drive or a UNC share, backslashes, none of the characters that cmd,
+# PowerShell or the sh activate script would expand, nor those Windows forbids in names.
+_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:|\\\\[^\\/]+\\[^\\/]+)(?:\\[^\\/]+)*\\?")
+_WINDOWS_UNSAFE = frozenset("\"'$`!%<>|?*/")
+
+
+def check_windows_prefix(prefix: PathLike | None, venv: Venv) -> str:
+    """Vet the Windows path a Windows venv will run from; normalised without a final ``\\``."""
+    if prefix is None:
+        raise ShebangfixError(
+            f"{venv.root}: a Windows venv needs --prefix, the Windows path it will run from"
+        )
+    text = os.fspath(prefix)
+    bad = sorted({c for c in text if c in _WINDOWS_UNSAFE or ord(c) < 0x20 or ord(c) == 0x7F})
+    if bad:
+        names = ", ".join(repr(c) for c in bad)
+        raise ShebangfixError(f"{text!r}: prefix holds {names}, which cannot be written safely")
+    if not _WINDOWS_PATH.fullmatch(text) or text != text.strip():
+        raise ShebangfixError(f"{text!r}: not a Windows path (X:\\dir or \\\\server\\share)")
+    if any(part != part.rstrip(" .") for part in text.split("\\")[1:]):
+        raise ShebangfixError(f"{text!r}: a Windows name cannot end in a space or a dot")
+    return text.rstrip("\\") if len(text) > 3 else text

@@ -16,7 +16,7 @@ from ._write import Edit
 from .bindir import Entry, link_targets, scan_dir
 from .layout import Venv
 from .plan_files import plan_activate, plan_base, plan_config, plan_records
-from .plan_scripts import plan_script
+from .plan_scripts import plan_launcher, plan_script
 from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
 
 __all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "ProblemCode", "make_plan"]
@@ -82,9 +82,13 @@ def make_plan(
     for entry in _unreadable(ctx, entries):
         if entry.kind in ("script", "trampoline", "placeholder", "relocatable"):
             plan_script(ctx, entry)
+        elif entry.kind == "launcher" and venv.windows:
+            plan_launcher(ctx, entry)
         elif entry.kind == "activate":
             plan_activate(ctx, entry)
-    plan_base(ctx, entries)
+    if not venv.windows:
+        # A Windows base interpreter cannot be looked at from here.
+        plan_base(ctx, entries)
     plan_config(ctx)
     plan_records(ctx, {e.path: e for e in entries})
     return Plan(

@@ -31,6 +31,11 @@ def _same_bytes(a: str, b: str) -> bool:
     return filecmp.cmp(a, b, shallow=False)
 
 
+def _basename(path: bytes) -> bytes:
+    """The last name of a POSIX or Windows path."""
+    return path.rstrip(b"/\\").replace(b"\\", b"/").rsplit(b"/", 1)[-1]
+
+
 def _shlex_quoted(ctx: Context, entry: Entry) -> bool:
     return ctx.venv.creator == "venv" or (
         ctx.venv.creator == "virtualenv" and entry.path.endswith("/activate")
@@ -45,7 +50,7 @@ def plan_activate(ctx: Context, entry: Entry) -> None:
     name = os.path.basename(entry.path)
     # venv bakes the directory name in as the prompt, and so does virtualenv's csh script.
     renames_prompt = ctx.venv.creator != "uv" and "prompt" not in ctx.venv.settings
-    new_name = os.path.basename(ctx.prefix.rstrip(b"/"))
+    new_name = _basename(ctx.prefix)
     if relocate.is_relocatable(content):
         if ctx.relocatable:
             return
@@ -60,7 +65,7 @@ def plan_activate(ctx: Context, entry: Entry) -> None:
         old_values = activate.embedded_prefixes(content) - {ctx.prefix}
         if renames_prompt:
             for old in old_values:
-                new = activate.rename_prompt(new, os.path.basename(old), new_name)
+                new = activate.rename_prompt(new, _basename(old), new_name)
         before = ", ".join(sorted(text(p) for p in old_values)) or "an old path"
         detail = f"sets VIRTUAL_ENV to {before}"
         if ctx.relocatable and relocate.supported(name):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
-from . import shebang
+from . import shebang, windows
 from ._context import Context, text
 from .bindir import Entry
 from .problems import Problem, ProblemCode
 from .shebang import Shebang, Style
 
-__all__ = ["plan_script"]
+__all__ = ["plan_launcher", "plan_script"]
 
 _UV_BODY = b'if sys.argv[0].endswith("-script.pyw"):'
 # Every generated console-script body strips a Windows suffix from argv[0]; a script
@@ -165,3 +165,34 @@ def plan_script(ctx: Context, entry: Entry) -> None:
     if found:
         new = shebang.render_for(target, parsed.args, _style(ctx, entry, parsed))
         _write(ctx, entry, parsed, new, found)
+
+
+def plan_launcher(ctx: Context, entry: Entry) -> None:
+    """Plan one Windows ``.exe`` launcher of a Windows venv."""
+    launcher = entry.launcher
+    assert launcher is not None
+    old_prefix = windows.windows_prefix(launcher.interpreter)
+    if old_prefix is None:
+        return  # names some other Python, on purpose
+    name = launcher.interpreter.rsplit(b"\\", 1)[1]
+    target = ctx.prefix.rstrip(b"\\") + b"\\Scripts\\" + name
+    owner = ctx.rows.get(entry.path)
+    # distlib quotes a path with a space on Windows; installer writes it as it is.
+    quote = b" " in target and not (owner is not None and owner[0].installer == "installer")
+    if launcher.kind != "distlib":
+        quote = False
+    if launcher.interpreter == target and launcher.quoted == quote:
+        return
+    shown = text(launcher.interpreter)
+    if old_prefix.lower() == ctx.prefix.lower():
+        detail = f"{shown} should be spelled {text(target)}"
+    else:
+        detail = f"{shown} is not under {text(ctx.prefix)}"
+    try:
+        new = windows.rewrite_launcher(entry.head, launcher, target, quote=quote)
+    except windows.LauncherError as exc:
+        ctx.problem(entry.path, "launcher-too-small", str(exc), False)
+        return
+    found = [ctx.problem(entry.path, "outside-prefix", detail, True)]
+    ctx.edit(entry.path, entry.stat, new, entry.size, found, shown, text(target))
+    ctx.new_content[entry.path] = new

@@ -24,6 +24,7 @@ ProblemCode = Literal[
     "missing-base-interpreter",
     "version-mismatch",
     "other-base-interpreter",
+    "launcher-too-small",
     "unreadable",
     "write-failed",
 ]

@@ -33,12 +33,12 @@ def command_prefix(content: bytes) -> bytes | None:
     if creator is None:
         return None
     # The directory is the last argument and may hold spaces; options before it start
-    # with "--", so the first " /" after the creator begins it.
+    # with "--", so the first " /" (or " X:\\" on Windows) after the creator begins it.
     tail = command[creator.end() - 1 :]
-    start = tail.find(b" /")
-    if start < 0:
+    start = re.search(rb" (?:/|[A-Za-z]:\\)", tail)
+    if start is None:
         return None
-    return tail[start + 1 :]
+    return tail[start.start() + 1 :]
 
 
 def rewrite_command(content: bytes, old_prefixes: Iterable[bytes], new_prefix: bytes) -> bytes:

@@ -80,8 +80,9 @@ def _read(path: str) -> bytes:
 def _bin_rows(content: bytes, site: str, root: str, bin_rel: str) -> dict[str, Row]:
     rows: dict[str, Row] = {}
     bin_dir = os.path.join(root, bin_rel) + os.sep
+    marker = bin_rel.encode()  # a cheap test before a row is split
     for index, line in enumerate(content.splitlines()):
-        if b"bin" not in line:
+        if marker not in line:
             continue
         try:
             fields = _fields(line.decode("utf-8"))
