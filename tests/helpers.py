@@ -191,7 +191,13 @@ SHELLS = {
     "bash": ["bash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "dash": ["dash", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "zsh": ["zsh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
-    "ksh": ["ksh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
+    # ksh93 prints a path with a space in quotes; eval reads it back.
+    "ksh": [
+        "ksh",
+        "-c",
+        '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; eval "set -- $(command -v python)"; echo "$1"',
+        "-",
+    ],
     "mksh": ["mksh", "-c", '. "$1/bin/activate"; echo "$VIRTUAL_ENV"; command -v python', "-"],
     "busybox": [
         "busybox",

@@ -90,6 +90,10 @@ _UV_FORMS: tuple[tuple[bytes, Context], ...] = (
 )
 
 
+_UV_KSH_LINE = b'SCRIPT_PATH="${.sh.file}"'
+_KSH93_ONLY = b"case $KSH_VERSION in *\" 93\"*) eval 'SCRIPT_PATH=${.sh.file}' ;; esac"
+
+
 def foreign(content: bytes) -> list[tuple[int, int, Context]]:
     """Where uv's relocatable expressions stand, as ``(start, end, context)``."""
     found = []
@@ -183,6 +187,9 @@ def make_relocatable(
     if not contexts:
         return content
     body += content[pos:]
+    if convert:
+        # uv's sh script asks every ksh for ${.sh.file}, which mksh dies on.
+        body = bytearray(body.replace(_UV_KSH_LINE, _KSH93_ONLY))
     crlf = content.count(b"\n") == content.count(b"\r\n") > 0
     newline = b"\r\n" if crlf else b"\n"
     header = b"%s %s quoting=%s name=%s\n" % (
@@ -218,7 +225,7 @@ def make_absolute(content: bytes, prefix: bytes, *, rename: bool) -> bytes:
         out += body[pos:start] + quote_for(cast(Context, context), prefix)
         pos = start + len(marker)
     out += body[pos:]
-    result = bytes(out)
+    result = bytes(out).replace(_KSH93_ONLY, _UV_KSH_LINE)
     if rename:
         result = rename_prompt(result, old_name, prefix.rsplit(b"/", 1)[-1])
     return result.replace(b"\n", b"\r\n") if crlf else result
