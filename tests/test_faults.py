@@ -176,7 +176,7 @@ def test_bin_that_is_not_a_directory_is_a_clear_error(
     (venv / "bin").write_text("not a directory")
     assert main(["check", str(venv)], prog="shebangfix") == 2
     err = capsys.readouterr().err
-    assert err == f"shebangfix: error: {venv}: no bin directory\n"
+    assert err == f"shebangfix: error: {venv}: no bin directory (nor Scripts, for Windows)\n"
 
 
 # Parsers take arbitrary bytes and raise nothing ----------------------------------------
