@@ -125,20 +125,24 @@ def uv_env() -> dict[str, str]:
     return env
 
 
+def _pip_install(venv: Path, wheel: Path) -> None:
+    run(
+        venv / "bin" / "python",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--disable-pip-version-check",
+        wheel,
+    )
+
+
 def make_venv(tool: str, python: Python, path: Path, wheel: Path) -> None:
     """Create a venv at ``path`` with ``tool`` and install ``wheel`` into it, offline."""
     if tool == "venv":
         run(python.executable, "-m", "venv", path)
-        run(
-            path / "bin" / "python",
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-index",
-            "--disable-pip-version-check",
-            wheel,
-        )
+        _pip_install(path, wheel)
     elif tool == "uv":
         env = uv_env()
         run("uv", "venv", "-q", "--python", python.executable, path, env=env)
@@ -149,16 +153,7 @@ def make_venv(tool: str, python: Python, path: Path, wheel: Path) -> None:
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)
         run(virtualenv, "-q", "--no-periodic-update", "-p", python.executable, path, env=env)
-        run(
-            path / "bin" / "python",
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-index",
-            "--disable-pip-version-check",
-            wheel,
-        )
+        _pip_install(path, wheel)
     else:
         raise ValueError(tool)
 

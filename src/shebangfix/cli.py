@@ -127,6 +127,21 @@ def _dump(document: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
+def _dump_result(command: str, result: CheckResult | FixResult, **extra: object) -> None:
+    _dump(
+        {
+            "command": command,
+            "venv": result.venv,
+            "prefix": result.prefix,
+            **extra,
+            "relocatable": result.relocatable,
+            "ok": result.ok,
+            "problems": [_problem_json(p) for p in result.problems],
+            "changes": [_change_json(c) for c in result.changes],
+        }
+    )
+
+
 def _print_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
         print(f"{problem.path}: {problem.code}: {problem.detail}")
@@ -134,17 +149,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 def _print_check(result: CheckResult, as_json: bool) -> int:
     if as_json:
-        _dump(
-            {
-                "command": "check",
-                "venv": result.venv,
-                "prefix": result.prefix,
-                "relocatable": result.relocatable,
-                "ok": result.ok,
-                "problems": [_problem_json(p) for p in result.problems],
-                "changes": [_change_json(c) for c in result.changes],
-            }
-        )
+        _dump_result("check", result)
         return 0 if result.ok else 1
     _print_problems(result.problems)
     if result.ok:
@@ -162,18 +167,7 @@ def _print_check(result: CheckResult, as_json: bool) -> int:
 
 def _print_fix(result: FixResult, as_json: bool) -> int:
     if as_json:
-        _dump(
-            {
-                "command": "fix",
-                "venv": result.venv,
-                "prefix": result.prefix,
-                "dry_run": result.dry_run,
-                "relocatable": result.relocatable,
-                "ok": result.ok,
-                "changes": [_change_json(c) for c in result.changes],
-                "problems": [_problem_json(p) for p in result.problems],
-            }
-        )
+        _dump_result("fix", result, dry_run=result.dry_run)
         return 0 if result.ok else 1
     verb = "would fix" if result.dry_run else "fixed"
     for change in result.changes:
@@ -222,3 +216,9 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     except ShebangfixError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (| head): say nothing more, and let the exit flush quietly.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
