@@ -395,3 +395,25 @@ def main_exit(venv: Path) -> int:
     from shebangfix.cli import main
 
     return main(["fix", str(venv), "--prefix", "C:\\app\\venv"])
+
+
+@given(st.lists(st.tuples(st.integers(0, 2047), st.integers(0, 255)), max_size=12))
+def test_pe_and_launcher_parsers_survive_corrupted_images(flips: list[tuple[int, int]]) -> None:
+    """A real-shaped PE (and a distlib launcher) with bytes overwritten at random places."""
+    images = [
+        build_pe({"UV_TRAMPOLINE_KIND": b"\x01", "UV_PYTHON_PATH": OLD + b"-padding-padding"}),
+        b"MZ" + b"\0" * 300 + b"#!" + OLD + b"\n" + zip_payload(),
+    ]
+    for image in images:
+        data = bytearray(image)
+        for at, value in flips:
+            data[at % len(data)] = value
+        launcher = parse_launcher(bytes(data))
+        if launcher is None:
+            continue
+        try:
+            new = rewrite_launcher(bytes(data), launcher, NEW, quote=False)
+        except LauncherError:
+            continue
+        again = parse_launcher(new)
+        assert again is not None and again.interpreter == NEW, launcher
