@@ -239,3 +239,44 @@ def test_prefix_with_control_bytes_is_refused_through_the_api(tmp_path: Path, pr
     with pytest.raises(shebangfix.ShebangfixError):
         shebangfix.fix(venv, prefix=prefix)
     assert _snapshot(venv) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run a check as another user")
+def test_unreadable_file_is_reported_not_fatal() -> None:
+    """As an unprivileged user, a script that cannot be read is one problem line."""
+    import shutil
+    import tempfile
+
+    python = "/usr/bin/python3"
+    if not os.access(python, os.X_OK):
+        pytest.skip("no system python3 to run as another user")
+    src = Path(shebangfix.__file__).resolve().parent.parent
+    probe = subprocess.run(
+        [python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import shebangfix", src],
+        capture_output=True,
+        preexec_fn=lambda: os.setuid(65534),
+    )
+    if probe.returncode != 0:
+        pytest.skip("the source tree is not readable by an unprivileged user")
+    base = Path(tempfile.mkdtemp())
+    try:
+        base.chmod(0o755)
+        venv = make_fake_venv(base / "venv")
+        secret = venv / "bin" / "secret"
+        secret.write_bytes(f"#!{OLD}/bin/python\n".encode())
+        secret.chmod(0o000)
+        code = (
+            "import sys; sys.path.insert(0, sys.argv[1]); from shebangfix.cli import main; "
+            "sys.exit(main(['check', sys.argv[2]], prog='shebangfix'))"
+        )
+        done = subprocess.run(
+            [python, "-c", code, src, venv],
+            capture_output=True,
+            text=True,
+            preexec_fn=lambda: os.setuid(65534),
+        )
+        assert done.returncode == 1, done
+        assert "bin/secret: unreadable: Permission denied" in done.stdout
+        assert "Traceback" not in done.stdout + done.stderr
+    finally:
+        shutil.rmtree(base)
