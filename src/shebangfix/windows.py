@@ -235,11 +235,7 @@ def parse_launcher(data: bytes) -> Launcher | None:
 def _shift_zip(data: bytearray, zip_start: int, delta: int) -> None:
     """Move every offset of a zip that counts from ``zip_start`` by ``delta``."""
     eocd = data.rfind(_EOCD, max(0, len(data) - 65536 - 22))
-    count, cd_size, cd_offset = (
-        _u16(data, eocd + 10),
-        _u32(data, eocd + 12),
-        _u32(data, eocd + 16),
-    )
+    count, cd_offset = _u16(data, eocd + 10), _u32(data, eocd + 16)
     if count == 0xFFFF or cd_offset == 0xFFFFFFFF:
         raise LauncherError("ZIP64 payloads are not rewritten")
     at = zip_start + cd_offset + delta
@@ -249,7 +245,6 @@ def _shift_zip(data: bytearray, zip_start: int, delta: int) -> None:
         struct.pack_into("<I", data, at + 42, _u32(data, at + 42) + delta)
         at += 46 + _u16(data, at + 28) + _u16(data, at + 30) + _u16(data, at + 32)
     struct.pack_into("<I", data, eocd + 16, cd_offset + delta)
-    del cd_size
 
 
 def _pe_checksum(data: bytearray, checksum_at: int) -> int:
