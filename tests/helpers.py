@@ -44,6 +44,8 @@ def write_wheel(directory: Path, name: str = "demo", *, placeholder: bool = True
             0o644,
         ),
         f"{dist}.data/scripts/{name}-sh": (b"#!/bin/sh\necho shell ok\n", 0o755),
+        # A script for the system's Python on purpose: installers copy it as it is.
+        f"{dist}.data/scripts/{name}-system": (b"#!/usr/bin/python3\nprint('system')\n", 0o755),
     }
     if placeholder:
         files[f"{dist}.data/scripts/{name}-raw"] = (

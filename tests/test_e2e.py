@@ -83,6 +83,7 @@ def test_moved_venv_is_broken_then_fixed_in_place(
         assert ran.returncode == 0, ran
         assert ran.stdout == f"demo ok {venv}\n"
     assert _run_script(venv / "bin" / "demo-sh").stdout == "shell ok\n"
+    assert (venv / "bin" / "demo-system").read_bytes().startswith(b"#!/usr/bin/python3\n")
 
     again = _cli("check", str(venv))
     assert again.returncode == 0, again

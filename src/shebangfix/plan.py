@@ -16,7 +16,7 @@ from ._write import Edit
 from .bindir import Entry, link_targets, scan_dir
 from .layout import Venv
 from .plan_files import plan_activate, plan_base, plan_config, plan_records
-from .plan_scripts import plan_launcher, plan_script
+from .plan_scripts import is_generated_launcher, plan_launcher, plan_script
 from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
 
 __all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "ProblemCode", "make_plan"]
@@ -43,12 +43,13 @@ def _learn_prefixes(venv: Venv, entries: list[Entry], rows: Mapping[str, object]
     for entry in entries:
         if entry.kind == "activate" and entry.complete:
             known |= activate.embedded_prefixes(entry.head)
-        elif entry.path in rows and entry.shebang is not None:
-            # An installer wrote this script with the venv's own interpreter.
+        elif entry.path in rows and entry.shebang is not None and is_generated_launcher(entry):
+            # An installer generated this script with the venv's own interpreter.
             prefix = shebang.python_prefix(entry.shebang.interpreter)
             if prefix is not None:
                 known.add(prefix)
-    return known
+    # A path as short as "/" would match quoting debris ("/" in csh scripts), not a venv.
+    return {path for path in known if len(path.rstrip(b"/\\")) > 0}
 
 
 def _unreadable(ctx: Context, entries: list[Entry]) -> Iterator[Entry]:

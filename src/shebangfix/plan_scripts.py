@@ -10,12 +10,17 @@ from .bindir import Entry
 from .problems import Problem, ProblemCode
 from .shebang import Shebang, Style
 
-__all__ = ["plan_launcher", "plan_script"]
+__all__ = ["is_generated_launcher", "plan_launcher", "plan_script"]
 
 _UV_BODY = b'if sys.argv[0].endswith("-script.pyw"):'
 # Every generated console-script body strips a Windows suffix from argv[0]; a script
 # without one was copied from the wheel's scripts directory (its #!python line replaced).
 _LAUNCHER_MARKERS = (b"-script.pyw", b".exe")
+
+
+def is_generated_launcher(entry: Entry) -> bool:
+    """A console script an installer generated: it always names the venv's own python."""
+    return entry.path.count("/") == 1 and any(m in entry.head for m in _LAUNCHER_MARKERS)
 
 
 def _summary(header: bytes) -> str:
@@ -73,10 +78,12 @@ def _interpreter_problems(ctx: Context, path: str, interpreter: bytes) -> None:
 
 def _ours(ctx: Context, entry: Entry, prefix: bytes) -> bool:
     """Whether ``prefix`` is where this venv lived (rather than some other Python)."""
+    # Being listed in a RECORD is not enough: a wheel may ship a script for /usr/bin/python3
+    # on purpose, and installers copy it as it is.
     return (
         prefix == ctx.prefix
         or ctx.is_venv_prefix(prefix)
-        or entry.path in ctx.rows
+        or (entry.path in ctx.rows and is_generated_launcher(entry))
         or prefix == os.fsencode(ctx.venv.root)
     )
 
