@@ -149,8 +149,10 @@ def make_venv(tool: str, python: Python, path: Path, wheel: Path) -> None:
         env = uv_env()
         run("uv", "venv", "-q", "--python", python.executable, path, env=env)
         run("uv", "pip", "install", "-q", "--python", path / "bin" / "python", wheel, env=env)
-    elif tool == "virtualenv":
-        virtualenv = shutil.which("virtualenv")
+    elif tool in ("virtualenv", "virtualenv20"):
+        # virtualenv20: an older release (before 20.26.6 quoted its sh script differently),
+        # which .ci/run installs under that name beside the current one.
+        virtualenv = shutil.which(tool)
         assert virtualenv is not None
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)

@@ -33,7 +33,7 @@ from helpers import (
     write_wheel,
 )
 
-TOOLS = ["venv", "uv", "virtualenv"]
+TOOLS = ["venv", "uv", "virtualenv", "virtualenv20"]
 PYTHONS = find_pythons()
 TARGETS = ["short", "medium", "space", "long"]
 

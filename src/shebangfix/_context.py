@@ -4,6 +4,7 @@ the venv's past locations, and the problems, changes and edits found so far."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from . import record
@@ -43,6 +44,12 @@ class Context:
     """Planned content of files that are small enough to hold (for RECORD hashes)."""
     interpreters: dict[bytes, tuple[ProblemCode, str] | None] = field(default_factory=dict)
     _venv_dirs: dict[bytes, bool] = field(default_factory=dict)
+
+    @property
+    def virtualenv_version(self) -> tuple[int, ...]:
+        """The virtualenv release that made the venv, (0,) if none or unknown."""
+        numbers = re.findall(r"\d+", self.venv.settings.get("virtualenv", ""))[:3]
+        return tuple(int(n) for n in numbers) or (0,)
 
     def local(self, path: bytes) -> bytes:
         """Where a path under the target prefix is on this machine now (staging)."""

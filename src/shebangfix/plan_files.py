@@ -37,8 +37,14 @@ def _basename(path: bytes) -> bytes:
 
 
 def _shlex_quoted(ctx: Context, entry: Entry) -> bool:
-    return ctx.venv.creator == "venv" or (
-        ctx.venv.creator == "virtualenv" and entry.path.endswith("/activate")
+    """Whether the file's creator quotes the path with ``shlex.quote`` (bare when safe)."""
+    if ctx.venv.creator == "venv":
+        return True
+    # virtualenv switched its sh script from '…' to shlex.quote in 20.26.6.
+    return (
+        ctx.venv.creator == "virtualenv"
+        and entry.path.endswith("/activate")
+        and ctx.virtualenv_version >= (20, 26, 6)
     )
 
 

@@ -38,7 +38,9 @@ def _style(ctx: Context, entry: Entry, parsed: Shebang) -> Style:
         if dist.installer == "uv":
             return "uv"
         if ctx.venv.creator == "virtualenv" and not row.hash:
-            return "virtualenv"  # its seeder writes pip's own scripts, unhashed
+            # Its seeder writes pip's own scripts, unhashed; before 20.26.6 it quoted a
+            # spaced path as distlib does.
+            return "virtualenv" if ctx.virtualenv_version >= (20, 26, 6) else "distlib"
         if dist.installer in ("pip", "installer") and not any(
             marker in entry.head for marker in _LAUNCHER_MARKERS
         ):
