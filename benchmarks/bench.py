@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 OLD = "/build/.venv"
+TIMES = "\N{MULTIPLICATION SIGN}"
 BODY = (
     "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo import main\n"
     "if __name__ == '__main__':\n"
@@ -138,9 +139,10 @@ def main() -> None:
         tools3_median = medians.get("virtualenv-tools3 (fix)")
         for name, median in medians.items():
             kind = "fix" if tools[name][1] else "check"
-            ratio = f"{median / base[kind]:.2f}× " + ("grep -l" if kind == "check" else "sed -i")
+            reference = "grep -l" if kind == "check" else "sed -i"
+            ratio = f"{median / base[kind]:.2f}{TIMES} {reference}"
             if kind == "fix" and tools3_median:
-                ratio += f", {median / tools3_median:.2f}× virtualenv-tools3"
+                ratio += f", {median / tools3_median:.2f}{TIMES} virtualenv-tools3"
             print(
                 f"| {name} | {median:.3f} | {median / size * 1e6:.1f} | {rss[name] / 1024:.1f} "
                 f"| {ratio} |"
