@@ -12,7 +12,10 @@ from . import shebang
 from ._write import is_temp_name
 from .errors import ShebangfixError
 from .shebang import Shebang
-from .windows import Launcher, parse_launcher
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .windows import Launcher
 
 __all__ = [
     "ACTIVATE_NAMES",
@@ -175,6 +178,8 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
             kind, parsed = classify(item.name, head, complete)
             launcher = None
             if kind == "binary" and complete and item.name.lower().endswith(".exe"):
+                from .windows import parse_launcher  # only venvs with .exe files need it
+
                 launcher = parse_launcher(head)
                 kind = "launcher" if launcher is not None else kind
             entries.append(

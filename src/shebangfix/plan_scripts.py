@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from . import shebang, windows
+from . import shebang
 from ._context import Context, text
 from .bindir import Entry
 from .problems import Problem, ProblemCode
@@ -178,6 +178,8 @@ def plan_script(ctx: Context, entry: Entry) -> None:
 
 def plan_launcher(ctx: Context, entry: Entry) -> None:
     """Plan one Windows ``.exe`` launcher of a Windows venv."""
+    from . import windows  # Windows venvs only
+
     launcher = entry.launcher
     assert launcher is not None
     old_prefix = windows.windows_prefix(launcher.interpreter)
