@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from . import record
 from ._write import Edit
-from .layout import Venv
+from .layout import Venv, local_path
 from .problems import Change, Problem, ProblemCode
 
 __all__ = ["Context", "text"]
@@ -53,12 +53,7 @@ class Context:
 
     def local(self, path: bytes) -> bytes:
         """Where a path under the target prefix is on this machine now (staging)."""
-        prefix = self.prefix.rstrip(b"/")
-        if path == self.prefix:
-            return os.fsencode(self.venv.root)
-        if path.startswith(prefix + b"/"):
-            return os.fsencode(self.venv.root) + path[len(prefix) :]
-        return path
+        return local_path(os.fsencode(self.venv.root), self.prefix, path)
 
     def is_venv_prefix(self, prefix: bytes) -> bool:
         """Whether ``prefix`` is a place this venv (or any venv) has lived."""

@@ -16,7 +16,7 @@ character that is special inside any of these quotes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 from .shebang import sh_quote
@@ -29,6 +29,7 @@ __all__ = [
     "quote_for",
     "rename_prompt",
     "rewrite_paths",
+    "splice",
 ]
 
 Creator = Literal["venv", "virtualenv", "uv", "unknown"]
@@ -117,13 +118,22 @@ def rewrite_paths(
     otherwise), so a single-quoted old path may become bare and the other way round.
     """
     olds = [p for p in old_prefixes if p != new_prefix]
+    spots = occurrences(content, olds, shlex_quoted=shlex_quoted)
+    return splice(content, spots, lambda context: quote_for(context, new_prefix))
+
+
+def splice(
+    content: bytes,
+    spots: Iterable[tuple[int, int, Context]],
+    replace: Callable[[Context], bytes],
+) -> bytes:
+    """``content`` with each ``(start, end, context)`` span, in order, replaced."""
     out = bytearray()
     pos = 0
-    for start, end, context in occurrences(content, olds, shlex_quoted=shlex_quoted):
-        out += content[pos:start] + quote_for(context, new_prefix)
+    for start, end, context in spots:
+        out += content[pos:start] + replace(context)
         pos = end
-    out += content[pos:]
-    return bytes(out)
+    return bytes(out + content[pos:])
 
 
 def rename_prompt(content: bytes, old_name: bytes, new_name: bytes) -> bytes:

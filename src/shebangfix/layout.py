@@ -20,7 +20,9 @@ __all__ = [
     "check_python",
     "check_windows_prefix",
     "default_venv",
+    "local_path",
     "open_venv",
+    "python_version",
     "venv_versions",
 ]
 
@@ -165,19 +167,31 @@ def venv_versions(venv: Venv) -> set[str]:
     return found
 
 
+def python_version(path: str) -> str | None:
+    """X.Y of an interpreter from its real file name (``python3.12``), without running it."""
+    match = _VERSION.fullmatch(os.path.basename(os.path.realpath(path)))
+    return match.group(1) if match else None
+
+
+def local_path(root: bytes, prefix: bytes, path: bytes) -> bytes:
+    """Where a path under the target ``prefix`` is on this machine now, ``root`` (staging)."""
+    base = prefix.rstrip(b"/")
+    if path == prefix:
+        return root
+    if path.startswith(base + b"/"):
+        return root + path[len(base) :]
+    return path
+
+
 def check_python(exe: PathLike, venv: Venv, prefix: str) -> str:
     """Vet a new base interpreter: absolute, present, and of the venv's X.Y. Never runs it."""
     path = check_prefix(exe, "--python")
-    local = path
-    if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-        local = venv.root + path[len(prefix.rstrip("/")) :]
+    local = os.fsdecode(local_path(os.fsencode(venv.root), os.fsencode(prefix), os.fsencode(path)))
     if not os.path.isfile(local) or not os.access(local, os.X_OK):
         raise ShebangfixError(f"{path}: no such executable")
-    real = os.path.realpath(local)
-    match = _VERSION.fullmatch(os.path.basename(real))
-    version = match.group(1) if match else None
+    version = python_version(local)
     if version is None:
-        lib = os.path.join(os.path.dirname(os.path.dirname(real)), "lib")
+        lib = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(local))), "lib")
         try:
             candidates = {m.group(1) for n in os.listdir(lib) if (m := _VERSION.fullmatch(n))}
         except OSError:

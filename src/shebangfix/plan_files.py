@@ -10,19 +10,12 @@ from collections.abc import Mapping
 from . import activate, pyvenv, record, relocate
 from ._context import Context, text
 from .bindir import Entry
-from .layout import venv_versions
+from .layout import python_version, venv_versions
 from .problems import Problem, ProblemCode
 
-__all__ = ["plan_activate", "plan_base", "plan_config", "plan_records", "python_version"]
+__all__ = ["plan_activate", "plan_base", "plan_config", "plan_records"]
 
 _PYTHON_LINK = re.compile(r"python(?:[0-9]+(?:\.[0-9]+)?)?")
-_VERSION = re.compile(r"(?:python|pypy)([0-9]+\.[0-9]+)")
-
-
-def python_version(path: str) -> str | None:
-    """X.Y of an interpreter from its real file name (``python3.12``), without running it."""
-    match = _VERSION.fullmatch(os.path.basename(os.path.realpath(path)))
-    return match.group(1) if match else None
 
 
 def _same_bytes(a: str, b: str) -> bool:

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from .activate import Context, occurrences, quote_for, rename_prompt
+from .activate import Context, occurrences, quote_for, rename_prompt, splice
 
 __all__ = [
     "foreign",
@@ -107,12 +107,7 @@ def foreign(content: bytes) -> list[tuple[int, int, Context]]:
 
 def replace_foreign(content: bytes, prefix: bytes) -> bytes:
     """uv's relocatable expressions replaced by ``prefix``, quoted as uv quotes it."""
-    out = bytearray()
-    pos = 0
-    for start, end, context in foreign(content):
-        out += content[pos:start] + quote_for(context, prefix)
-        pos = end
-    return bytes(out + content[pos:])
+    return splice(content, foreign(content), lambda context: quote_for(context, prefix))
 
 
 @dataclass(frozen=True)
@@ -177,19 +172,14 @@ def make_relocatable(
             for spot in foreign(content)
             if not any(s < spot[1] and spot[0] < e for s, e in taken)
         ]
-    contexts: list[Context] = []
-    body = bytearray()
-    pos = 0
-    for start, end, context in sorted(spots):
-        body += content[pos:start] + flavour.marker
-        contexts.append(context)
-        pos = end
-    if not contexts:
+    if not spots:
         return content
-    body += content[pos:]
+    spots.sort()
+    contexts = [context for _, _, context in spots]
+    body = splice(content, spots, lambda _: flavour.marker)
     if convert:
         # uv's sh script asks every ksh for ${.sh.file}, which mksh dies on.
-        body = bytearray(body.replace(_UV_KSH_LINE, _KSH93_ONLY))
+        body = body.replace(_UV_KSH_LINE, _KSH93_ONLY)
     crlf = content.count(b"\n") == content.count(b"\r\n") > 0
     newline = b"\r\n" if crlf else b"\n"
     header = b"%s %s quoting=%s name=%s\n" % (
@@ -200,7 +190,7 @@ def make_relocatable(
     )
     prelude = flavour.prelude % {b"var": _VAR, b"name": name.encode()}
     block = header + prelude + flavour.comment + b" " + _END
-    return block.replace(b"\n", newline) + bytes(body)
+    return block.replace(b"\n", newline) + body
 
 
 def make_absolute(content: bytes, prefix: bytes, *, rename: bool) -> bytes:
