@@ -160,56 +160,47 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
         elif not stat.S_ISREG(st.st_mode):
             entries.append(Entry(rel, "special", mode=st.st_mode, stat=st))
         else:
-            size = shebang.HEAD_SIZE
-            if item.name in ACTIVATE_NAMES:
-                # Activate scripts are rewritten whole; anything larger is not one.
-                size = min(max(st.st_size, 1), _ACTIVATE_MAX)
-            elif item.name.lower().endswith(".exe") and st.st_size <= _LAUNCHER_MAX:
-                # A Windows launcher keeps its interpreter at the end or in its resources.
-                size = max(st.st_size, 1)
-            try:
-                head, st = read_head(item.path, size)
-            except OSError as exc:
-                entries.append(
-                    Entry(rel, "unreadable", mode=st.st_mode, detail=exc.strerror or str(exc))
-                )
-                continue
-            complete = len(head) >= st.st_size
-            kind, parsed = classify(item.name, head, complete)
-            launcher = None
-            if kind == "binary" and complete and item.name.lower().endswith(".exe"):
-                from .windows import parse_launcher  # only venvs with .exe files need it
-
-                launcher = parse_launcher(head)
-                kind = "launcher" if launcher is not None else kind
-            entries.append(
-                Entry(
-                    rel,
-                    kind,
-                    parsed,
-                    None,
-                    st.st_mode,
-                    st.st_size,
-                    "",
-                    head,
-                    complete,
-                    st,
-                    launcher,
-                )
-            )
+            entries.append(read_entry(root, rel, st.st_size))
     return entries
 
 
-def read_entry(root: str, rel: str) -> Entry:
-    """Classify one regular file of the venv, given relative to ``root``."""
-    path = os.path.join(root, rel)
+def _head_size(name: str, size: int) -> int:
+    """How much of a regular file to read to classify it (and, if small, rewrite it)."""
+    if name in ACTIVATE_NAMES:
+        # Activate scripts are rewritten whole; anything larger is not one.
+        return min(max(size, 1), _ACTIVATE_MAX)
+    if name.lower().endswith(".exe") and size <= _LAUNCHER_MAX:
+        # A Windows launcher keeps its interpreter at the end or in its resources.
+        return max(size, 1)
+    return shebang.HEAD_SIZE
+
+
+def read_entry(root: str, rel: str, size: int = 0) -> Entry:
+    """Classify one regular file of the venv, given relative to ``root`` (``size`` as listed)."""
+    name = os.path.basename(rel)
     try:
-        head, st = read_head(path)
+        head, st = read_head(os.path.join(root, rel), _head_size(name, size))
     except OSError as exc:
         return Entry(rel, "unreadable", detail=exc.strerror or str(exc))
     complete = len(head) >= st.st_size
-    kind, parsed = classify(os.path.basename(rel), head, complete)
-    return Entry(rel, kind, parsed, None, st.st_mode, st.st_size, "", head, complete, st)
+    kind, parsed = classify(name, head, complete)
+    launcher = None
+    if kind == "binary" and complete and name.lower().endswith(".exe"):
+        from .windows import parse_launcher  # only venvs with .exe files need it
+
+        launcher = parse_launcher(head)
+        kind = "launcher" if launcher is not None else kind
+    return Entry(
+        rel,
+        kind,
+        parsed,
+        mode=st.st_mode,
+        size=st.st_size,
+        head=head,
+        complete=complete,
+        stat=st,
+        launcher=launcher,
+    )
 
 
 def link_targets(root: str, reldir: str, entries: list[Entry]) -> list[Entry]:
