@@ -1,11 +1,14 @@
 """Time shebangfix against the alternatives on synthetic venvs; print medians and ratios.
 
-    uv run python benchmarks/bench.py                 # 100, 1000 and 5000 scripts
-    uv run python benchmarks/bench.py --sizes 20000 --runs 3
+    uv run python benchmarks/bench.py                      # 100, 1000 and 5000 scripts
+    uv run python benchmarks/bench.py --sizes 100 1000 10000 100000 --runs 3
     uv run python benchmarks/bench.py --virtualenv-tools   # also install and time it
 
-Each tool runs on its own fresh copy of the same venv, the tools alternate within each
-round, and every run is verified to have done the work. Times are whole-process wall
+Each tool runs on its own copy of the same venv; the tools alternate within each round (in
+a rotating order), and every run is checked to have done the work. All copies of a round
+are made before any is timed and deleted only after the size is done: freshly deleted
+inodes make the next file creations slow on some filesystems, and that cost belongs to
+the benchmark, not to the tool that happens to run next. Times are whole-process wall
 times; peak RSS comes from wait4. Ratios are what to read: machines here are noisy.
 """
 
@@ -20,22 +23,39 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 OLD = "/build/.venv"
 TIMES = "\N{MULTIPLICATION SIGN}"
-BODY = (
-    "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo import main\n"
+PIP_BODY = (
+    "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom demo.{module} import main\n"
     "if __name__ == '__main__':\n"
     "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
     "    sys.exit(main())\n"
 )
+UV_BODY = (
+    "# -*- coding: utf-8 -*-\nimport sys\nfrom demo.{module} import main\n"
+    'if __name__ == "__main__":\n'
+    '    if sys.argv[0].endswith("-script.pyw"):\n'
+    "        sys.argv[0] = sys.argv[0][:-11]\n"
+    '    elif sys.argv[0].endswith(".exe"):\n'
+    "        sys.argv[0] = sys.argv[0][:-4]\n"
+    "    sys.exit(main())\n"
+)
+# What pip writes when the interpreter path cannot go on a #! line (too long, or spaced).
+TRAMPOLINE = "#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\n"
+HUGE = 1 << 30
 
 
 def make_venv(root: Path, scripts: int) -> None:
-    """A venv as pip leaves it, moved away from ``OLD``: scripts, activate, RECORD."""
+    """A venv as pip and uv leave it, moved away from ``OLD``.
+
+    Its scripts are pip's (a plain ``#!`` line), uv's and pip's ``/bin/sh`` trampolines, in
+    turn, each from its own package with its own RECORD (CRLF for pip, LF for uv).
+    """
     bin_dir = root / "bin"
-    site = root / "lib" / "python3.11" / "site-packages" / "demo-1.0.dist-info"
+    site = root / "lib" / "python3.11" / "site-packages"
     bin_dir.mkdir(parents=True)
     site.mkdir(parents=True)
     (root / "pyvenv.cfg").write_text(
@@ -43,38 +63,196 @@ def make_venv(root: Path, scripts: int) -> None:
         f"command = /usr/bin/python3 -m venv {OLD}\n"
     )
     os.symlink(os.path.realpath(sys.executable), bin_dir / "python")
+    os.symlink("python", bin_dir / "python3")
     (bin_dir / "activate").write_text(f'VIRTUAL_ENV="{OLD}"\nexport VIRTUAL_ENV\n')
-    rows = []
+    rows: dict[str, list[str]] = {"pip": [], "uv": []}
     for index in range(scripts):
         name = f"tool{index:06d}"
-        data = f"#!{OLD}/bin/python\n{BODY}".encode()
+        style = ("pip", "uv", "trampoline")[index % 3]
+        if style == "uv":
+            data = f"#!{OLD}/bin/python3\n" + UV_BODY.format(module=name)
+        elif style == "pip":
+            data = f"#!{OLD}/bin/python\n" + PIP_BODY.format(module=name)
+        else:
+            data = TRAMPOLINE.format(python=f"{OLD}/bin/python") + PIP_BODY.format(module=name)
         path = bin_dir / name
-        path.write_bytes(data)
+        path.write_bytes(data.encode())
         path.chmod(0o755)
-        rows.append(f"../../../bin/{name},sha256=x,{len(data)}\r\n")
-    (site / "RECORD").write_text("".join(rows))
-    (site / "INSTALLER").write_text("pip\n")
+        installer = "uv" if style == "uv" else "pip"
+        ending = "\n" if installer == "uv" else "\r\n"
+        rows[installer].append(f"../../../bin/{name},sha256=x,{len(data)}{ending}")
+    for installer, lines in rows.items():
+        dist = site / f"demo_{installer}-1.0.dist-info"
+        dist.mkdir()
+        (dist / "RECORD").write_text("".join(lines), newline="")
+        (dist / "INSTALLER").write_text(f"{installer}\n")
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{command[:3]} failed with {process.returncode}")
+def run(command: list[str], cwd: Path, output: Path) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one process; its stdout goes to ``output``."""
+    with output.open("wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command[:4])} failed with {code}")
     return elapsed, usage.ru_maxrss
 
 
-def fixed(venv: Path) -> bool:
-    return all(
-        p.read_bytes().startswith(f"#!{venv}/bin/python\n".encode())
-        for p in (venv / "bin").glob("tool*")
-    )
+def unfixed(venv: Path) -> int:
+    """Scripts that still name the old path."""
+    old = OLD.encode()
+    return sum(old in p.read_bytes()[:200] for p in (venv / "bin").glob("tool*"))
+
+
+def reported(output: Path) -> int:
+    """Scripts a check named in its output."""
+    return sum(1 for line in output.read_text().splitlines() if "tool" in line)
+
+
+@dataclass
+class Tool:
+    name: str
+    command: Callable[[Path], list[str]]
+    writes: bool
+    reference: str
+    """The tool this one is compared with."""
+
+
+def tools(python: str, tools3: str | None) -> list[Tool]:
+    found = [
+        Tool("grep -l", lambda v: ["grep", "-rl", OLD, str(v / "bin")], False, ""),
+        Tool(
+            "shebangfix check",
+            lambda v: [python, "-m", "shebangfix", "check", str(v)],
+            False,
+            "grep -l",
+        ),
+        Tool(
+            "sed -i",
+            lambda v: ["sh", "-c", f'sed -i "s|{OLD}|{v}|" "{v}"/bin/tool*'],
+            True,
+            "",
+        ),
+        Tool(
+            "shebangfix fix",
+            lambda v: [python, "-m", "shebangfix", "fix", str(v)],
+            True,
+            "sed -i",
+        ),
+        # The same without the one sync before the renames: what durability costs.
+        Tool(
+            "shebangfix fix --no-sync",
+            lambda v: [python, "-m", "shebangfix", "fix", "--no-sync", str(v)],
+            True,
+            "sed -i",
+        ),
+    ]
+    if tools3:
+        found.append(
+            Tool(
+                "virtualenv-tools3",
+                lambda v: [tools3, "--update-path", str(v), str(v)],
+                True,
+                "",
+            )
+        )
+    return found
+
+
+def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
+    template = work / f"template-{size}"
+    make_venv(template, size)
+    times: dict[str, list[float]] = {tool.name: [] for tool in all_tools}
+    rss: dict[str, int] = dict.fromkeys(times, 0)
+    missed: dict[str, int] = dict.fromkeys(times, 0)
+    copies: list[Path] = []
+    for round_ in range(runs):
+        order = all_tools[round_ % len(all_tools) :] + all_tools[: round_ % len(all_tools)]
+        venvs = {}
+        for tool in order:
+            venv = work / f"run-{size}-{round_}-{len(copies)}"
+            shutil.copytree(template, venv, symlinks=True)
+            copies.append(venv)
+            venvs[tool.name] = venv
+        os.sync()
+        for tool in order:
+            venv = venvs[tool.name]
+            output = work / "output"
+            elapsed, peak = run(tool.command(venv), work, output)
+            if tool.writes:
+                missed[tool.name] = max(missed[tool.name], unfixed(venv))
+            elif reported(output) < size:
+                raise SystemExit(f"{tool.name} missed scripts")
+            times[tool.name].append(elapsed)
+            rss[tool.name] = max(rss[tool.name], peak)
+        print(f"  size {size}: round {round_ + 1}/{runs}", file=sys.stderr)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for tool in all_tools:
+        if tool.writes and tool.name.startswith("shebangfix") and missed[tool.name]:
+            raise SystemExit(f"{tool.name} left {missed[tool.name]} scripts unfixed")
+    print(f"\n{size} scripts, median of {runs} runs\n")
+    print("| tool | median s | per file µs | peak RSS MiB | ratio | scripts left |")
+    print("|---|---:|---:|---:|---|---:|")
+    tools3 = medians.get("virtualenv-tools3")
+    for tool in all_tools:
+        median = medians[tool.name]
+        ratio = ""
+        if tool.reference:
+            ratio = f"{median / medians[tool.reference]:.2f}{TIMES} {tool.reference}"
+        if tool.reference == "sed -i" and tools3:
+            ratio += f", {median / tools3:.2f}{TIMES} virtualenv-tools3"
+        left = str(missed[tool.name]) if tool.writes else ""
+        print(
+            f"| {tool.name} | {median:.3f} | {median / size * 1e6:.1f} "
+            f"| {rss[tool.name] / 1024:.1f} | {ratio} | {left} |"
+        )
+    for venv in copies:
+        shutil.rmtree(venv)
+    shutil.rmtree(template)
+
+
+def bench_startup(work: Path, python: str, runs: int) -> None:
+    """What a small venv costs: start-up against ``python -c pass``."""
+    venv = work / "small"
+    make_venv(venv, 20)
+    commands = {
+        "python -c pass": [python, "-c", "pass"],
+        "shebangfix --help": [python, "-m", "shebangfix", "--help"],
+        "shebangfix check (20 scripts)": [python, "-m", "shebangfix", "check", str(venv)],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            times[name].append(run(command, work, work / "output")[0])
+    base = statistics.median(times["python -c pass"])
+    print("\nstart-up, median of", runs, "runs\n")
+    print("| command | median ms | ratio |")
+    print("|---|---:|---|")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median * 1e3:.1f} | {median / base:.2f}{TIMES} python -c pass |")
+    shutil.rmtree(venv)
+
+
+def bench_huge(work: Path, python: str) -> None:
+    """One script of 1 GiB: time and peak memory of fixing it."""
+    venv = work / "huge"
+    make_venv(venv, 1)
+    script = venv / "bin" / "tool000000"
+    with script.open("ab") as out:
+        block = b"# padding " + b"x" * 1013 + b"\n"
+        for _ in range(HUGE // len(block)):
+            out.write(block)
+    os.sync()
+    elapsed, peak = run([python, "-m", "shebangfix", "fix", str(venv)], work, work / "output")
+    if unfixed(venv):
+        raise SystemExit("the huge script was not fixed")
+    size = script.stat().st_size / 2**30
+    print(f"\nfix of one {size:.1f} GiB script: {elapsed:.2f} s, peak RSS {peak / 1024:.1f} MiB")
+    shutil.rmtree(venv)
 
 
 def main() -> None:
@@ -84,6 +262,7 @@ def main() -> None:
     parser.add_argument(
         "--virtualenv-tools", action="store_true", help="install virtualenv-tools3 and time it"
     )
+    parser.add_argument("--no-huge", action="store_true", help="skip the 1 GiB script")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shebangfix-bench-"))
     python = sys.executable
@@ -95,59 +274,14 @@ def main() -> None:
             [tools_venv / "bin" / "pip", "install", "-q", "virtualenv-tools3"], check=True
         )
         tools3 = str(tools_venv / "bin" / "virtualenv-tools")
-
-    for size in args.sizes:
-        template = work / f"template-{size}"
-        make_venv(template, size)
-        tools: dict[str, tuple[Callable[[Path], list[str]], bool]] = {
-            "grep -l (check)": (lambda v: ["grep", "-rl", OLD, str(v / "bin")], False),
-            "shebangfix check": (lambda v: [python, "-m", "shebangfix", "check", str(v)], False),
-            "sed -i (fix)": (
-                lambda v: ["sh", "-c", f'sed -i "s|{OLD}|{v}|" "{v}"/bin/tool*'],
-                True,
-            ),
-            "shebangfix fix": (lambda v: [python, "-m", "shebangfix", "fix", str(v)], True),
-            # The same without the one sync before the renames: what durability costs.
-            "shebangfix fix --no-sync": (
-                lambda v: [python, "-m", "shebangfix", "fix", "--no-sync", str(v)],
-                True,
-            ),
-        }
-        if tools3:
-            tools["virtualenv-tools3 (fix)"] = (
-                lambda v: [tools3, "--update-path", str(v), str(v)],
-                True,
-            )
-        times: dict[str, list[float]] = {name: [] for name in tools}
-        rss: dict[str, int] = dict.fromkeys(tools, 0)
-        for round_ in range(args.runs):
-            for name, (command, writes) in tools.items():
-                venv = work / f"run-{size}"
-                shutil.rmtree(venv, ignore_errors=True)
-                shutil.copytree(template, venv, symlinks=True)
-                elapsed, peak = run(command(venv), work)
-                if writes and not fixed(venv):
-                    raise SystemExit(f"{name} did not rewrite every script")
-                times[name].append(elapsed)
-                rss[name] = max(rss[name], peak)
-            print(f"  size {size}: round {round_ + 1}/{args.runs}", file=sys.stderr)
-        medians = {name: statistics.median(values) for name, values in times.items()}
-        print(f"\n{size} scripts, median of {args.runs} runs\n")
-        print("| tool | median s | per file µs | peak RSS MiB | ratio |")
-        print("|---|---:|---:|---:|---|")
-        base = {"check": medians["grep -l (check)"], "fix": medians["sed -i (fix)"]}
-        tools3_median = medians.get("virtualenv-tools3 (fix)")
-        for name, median in medians.items():
-            kind = "fix" if tools[name][1] else "check"
-            reference = "grep -l" if kind == "check" else "sed -i"
-            ratio = f"{median / base[kind]:.2f}{TIMES} {reference}"
-            if kind == "fix" and tools3_median:
-                ratio += f", {median / tools3_median:.2f}{TIMES} virtualenv-tools3"
-            print(
-                f"| {name} | {median:.3f} | {median / size * 1e6:.1f} | {rss[name] / 1024:.1f} "
-                f"| {ratio} |"
-            )
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        bench_startup(work, python, max(args.runs, 3) * 4)
+        for size in args.sizes:
+            bench_size(work, size, args.runs, tools(python, tools3))
+        if not args.no_huge:
+            bench_huge(work, python)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
