@@ -7,13 +7,17 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import shebangfix
 from shebangfix.layout import check_prefix
-from shebangfix.shebang import Style, parse, render_for
+from shebangfix.shebang import parse, render_for
+
+if TYPE_CHECKING:
+    from shebangfix.shebang import Style
 from test_safety import OLD, make_fake_venv
 
 # Path components with spaces, shell metacharacters and non-ASCII letters; what a prefix

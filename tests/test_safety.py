@@ -145,13 +145,44 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
     assert {p: p.read_bytes() for p in venv.rglob("*") if p.is_file()} == before
 
 
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["frobnicate"])
-    assert exc.value.code == 2
-    with pytest.raises(SystemExit) as exc:
-        main([])
-    assert exc.value.code == 2
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "a command is required"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+        (["check", "--dry-run"], "check: unknown option --dry-run"),
+        (["fix", "--prefix"], "fix: --prefix needs a value"),
+        (["fix", "--json=yes"], "fix: --json takes no value"),
+        (["check", "a", "b"], "unexpected argument 'b'"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(args, prog="shebangfix") == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith(f"shebangfix: error: {message}")
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"], prog="shebangfix") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: shebangfix ") and "fix " in out and "Exit status" in out
+    assert main(["fix", "--prefix", "/x", "-h"], prog="shebangfix") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: shebangfix fix ") and "--no-sync" in out
+    assert main(["--version"], prog="shebangfix") == 0
+    assert capsys.readouterr().out.startswith("shebangfix 0.")
+
+
+def test_options_take_their_values_either_way(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    target = str(tmp_path / "elsewhere")
+    assert main(["check", str(venv), f"--prefix={target}"]) == main(
+        ["check", "--prefix", target, "--", str(venv)]
+    )
 
 
 def test_no_venv_anywhere_is_a_usage_error(

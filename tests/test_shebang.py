@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from shebangfix.shebang import (
-    Quoting,
     Shebang,
-    Style,
     _spaced_python,
     parse,
     python_prefix,
     render,
     render_for,
 )
+
+if TYPE_CHECKING:
+    from shebangfix.shebang import Quoting, Style
 
 BODY = b"# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
 LONG = b"/build/" + b"x" * 130 + b"/bin/python"

@@ -4,13 +4,16 @@ the venv's past locations, and the problems, changes and edits found so far."""
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
 
 from . import record
+from ._struct import field, mutable
 from ._write import Edit
 from .layout import Venv, local_path
-from .problems import Change, Problem, ProblemCode
+from .problems import Change, Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .problems import ProblemCode
 
 __all__ = ["Context", "text"]
 
@@ -20,7 +23,7 @@ def text(data: bytes) -> str:
     return os.fsdecode(data)
 
 
-@dataclass
+@mutable
 class Context:
     """What one planning pass knows and has found."""
 
@@ -48,8 +51,10 @@ class Context:
     @property
     def virtualenv_version(self) -> tuple[int, ...]:
         """The virtualenv release that made the venv, (0,) if none or unknown."""
-        numbers = re.findall(r"\d+", self.venv.settings.get("virtualenv", ""))[:3]
-        return tuple(int(n) for n in numbers) or (0,)
+        words = "".join(
+            c if "0" <= c <= "9" else " " for c in self.venv.settings.get("virtualenv", "")
+        )
+        return tuple(int(n) for n in words.split()[:3]) or (0,)
 
     def local(self, path: bytes) -> bytes:
         """Where a path under the target prefix is on this machine now (staging)."""

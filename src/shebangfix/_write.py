@@ -21,7 +21,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+
+from ._struct import frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ _RELEASE_WORKERS = 16
 _RELEASE_BACKLOG = 256
 
 
-@dataclass(frozen=True)
+@frozen
 class Edit:
     """Replace the first ``keep_from`` bytes of a file with ``new_head``."""
 
@@ -65,7 +66,7 @@ class Edit:
     """Copy the tail from this file instead of from the original."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Failure:
     """An edit that was not applied; the file is unchanged."""
 

@@ -15,10 +15,6 @@ character that is special inside any of these quotes.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from typing import Literal
-
 from .shebang import sh_quote
 
 __all__ = [
@@ -32,29 +28,80 @@ __all__ = [
     "splice",
 ]
 
-Creator = Literal["venv", "virtualenv", "uv", "unknown"]
+TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Literal
 
-_ASSIGNMENT = re.compile(
-    rb"set \"VIRTUAL_ENV=([A-Za-z]:\\[^\"\r\n]*)\"|"
-    rb"(?:(?<![$\w{])VIRTUAL_ENV(?:=|[ \t]+)|_virtualenv_dir=)"
-    rb"(?:\"(/[^\"\n]*|[A-Za-z]:\\[^\"\n]*)\"|'(/[^'\n]*)'|(/[^\s;'\"]*|[A-Za-z]:\\[^\s;'\"]*))"
-)
+    Creator = Literal["venv", "virtualenv", "uv", "unknown"]
+    Context = Literal["dq", "sq", "shlex", "nu-raw", "raw"]
+
+
 _BARE_BEFORE = frozenset(b" \t=\n")
 _BARE_AFTER = frozenset(b" \t;\n\r")
-_PROMPT_LINE = re.compile(rb"^.*(?:PROMPT|PS1|prompt|set_color).*$", re.MULTILINE)
+# What may not stand right before an assigned VIRTUAL_ENV: a longer name, $ or ${.
+_WORD_OR_EXPANSION = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_${")
+_PROMPT_MARKS = (b"PROMPT", b"PS1", b"prompt", b"set_color")
+_NOT_IN_BARE = b" \t\n\r\f\v;'\""
+
+
+def _absolute(value: bytes) -> bool:
+    """A POSIX (``/…``) or Windows (``X:\\…``) absolute path."""
+    return value[:1] == b"/" or (value[:1].isalpha() and value[1:3] == b":\\")
+
+
+def _assigned(content: bytes, pos: int) -> bytes | None:
+    """The path assigned at ``pos``: ``"P"``, ``'P'`` (POSIX only) or a bare word."""
+    quote = content[pos : pos + 1]
+    if quote in (b'"', b"'"):
+        end = content.find(quote, pos + 1)
+        value = content[pos + 1 : end]
+        if end < 0 or b"\n" in value or not _absolute(value):
+            return None
+        return value if quote == b'"' or value[:1] == b"/" else None
+    end = pos
+    while end < len(content) and content[end] not in _NOT_IN_BARE:
+        end += 1
+    value = content[pos:end]
+    return value if _absolute(value) else None
 
 
 def embedded_prefixes(content: bytes) -> set[bytes]:
-    """The absolute paths an activate script assigns to ``VIRTUAL_ENV``."""
+    """The absolute paths an activate script assigns to ``VIRTUAL_ENV``.
+
+    Assignments are ``VIRTUAL_ENV=…`` (sh), ``VIRTUAL_ENV …`` (csh, fish),
+    ``_virtualenv_dir=…`` and cmd's ``set "VIRTUAL_ENV=X:\\…"``; a name that is part of a
+    longer word or an expansion (``$VIRTUAL_ENV``, ``${VIRTUAL_ENV}``) assigns nothing.
+    """
     found: set[bytes] = set()
-    for match in _ASSIGNMENT.finditer(content):
-        value = match.group(1) or match.group(2) or match.group(3) or match.group(4)
+    name = b"VIRTUAL_ENV"
+    at = content.find(name)
+    while at >= 0:
+        after = at + len(name)
+        value = None
+        if content[at - 5 : at] == b'set "' and content[after : after + 1] == b"=":
+            # cmd: set "VIRTUAL_ENV=X:\…"
+            end = content.find(b'"', after)
+            inner = content[after + 1 : end]
+            if end >= 0 and inner[:1] != b"/" and b"\r" not in inner and b"\n" not in inner:
+                value = inner if _absolute(inner) else None
+        if value is None and (at == 0 or content[at - 1] not in _WORD_OR_EXPANSION):
+            if content[after : after + 1] == b"=":
+                value = _assigned(content, after + 1)
+            elif content[after : after + 1] in (b" ", b"\t"):
+                start = len(content) - len(content[after:].lstrip(b" \t"))
+                value = _assigned(content, start)
         if value:
             found.add(value)
+        at = content.find(name, after)
+    mark = b"_virtualenv_dir="
+    at = content.find(mark)
+    while at >= 0:
+        value = _assigned(content, at + len(mark))
+        if value:
+            found.add(value)
+        at = content.find(mark, at + len(mark))
     return found
-
-
-Context = Literal["dq", "sq", "shlex", "nu-raw", "raw"]
 
 
 def occurrences(
@@ -69,10 +116,8 @@ def occurrences(
     olds = sorted({p for p in old_prefixes if p}, key=len, reverse=True)
     if not olds:
         return
-    pattern = re.compile(b"|".join(re.escape(p) for p in olds))
     pos = 0
-    for match in pattern.finditer(content):
-        start, end = match.span()
+    for start, end in _matches(content, olds):
         before = content[start - 1] if start else ord("\n")
         after = content[end] if end < len(content) else ord("\n")
         context: Context
@@ -94,6 +139,18 @@ def occurrences(
             continue
         pos = end
         yield start, end, context
+
+
+def _matches(content: bytes, olds: list[bytes]) -> Iterator[tuple[int, int]]:
+    """Non-overlapping occurrences of any of ``olds``, leftmost first, longest at a tie."""
+    search = 0
+    while True:
+        found = [(at, -len(old)) for old in olds if (at := content.find(old, search)) >= 0]
+        if not found:
+            return
+        start, minus_length = min(found)
+        search = start - minus_length
+        yield start, search
 
 
 def quote_for(context: Context, path: bytes) -> bytes:
@@ -136,19 +193,36 @@ def splice(
     return bytes(out + content[pos:])
 
 
+def _rename_in_line(line: bytes, old_name: bytes, new_name: bytes) -> bytes:
+    out = bytearray()
+    pos = 0
+    at = line.find(old_name)
+    while at >= 0:
+        end = at + len(old_name)
+        before = line[at - 1 : at] if at else b""
+        if before == b"(" and line[end : end + 2] == b") ":
+            out += line[pos:at] + new_name
+            pos = end
+            at = line.find(old_name, end + 2)
+        elif before in (b'"', b"'") and line[end : end + 1] == before:
+            out += line[pos:at] + new_name
+            pos = end
+            at = line.find(old_name, end)
+        else:
+            at = line.find(old_name, at + 1)
+    return bytes(out + line[pos:])
+
+
 def rename_prompt(content: bytes, old_name: bytes, new_name: bytes) -> bytes:
-    """Follow a new directory name in the prompt stdlib venv bakes in (``(name) ``)."""
-    if not old_name or old_name == new_name:
+    """Follow a new directory name in the prompt stdlib venv bakes in (``(name) ``).
+
+    Only on lines that set a prompt: there the name stands as ``(name) ``, ``"name"`` or
+    ``'name'``.
+    """
+    if not old_name or old_name == new_name or old_name not in content:
         return content
-    quoted = re.compile(
-        rb"\(" + re.escape(old_name) + rb"\) "
-        rb"|(?<=\")" + re.escape(old_name) + rb"(?=\")"
-        rb"|(?<=')" + re.escape(old_name) + rb"(?=')"
-    )
-
-    def swap(match: re.Match[bytes]) -> bytes:
-        if match.group().startswith(b"(") and match.group().endswith(b") "):
-            return b"(" + new_name + b") "
-        return new_name
-
-    return _PROMPT_LINE.sub(lambda line: quoted.sub(swap, line.group()), content)
+    lines = content.split(b"\n")
+    for index, line in enumerate(lines):
+        if old_name in line and any(mark in line for mark in _PROMPT_MARKS):
+            lines[index] = _rename_in_line(line, old_name, new_name)
+    return b"\n".join(lines)

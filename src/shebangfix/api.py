@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from . import _write
+from ._struct import frozen
 from .bindir import Entry, scan_dir
 from .errors import ShebangfixError
 from .layout import (
-    PathLike,
     Venv,
     check_prefix,
     check_python,
@@ -18,10 +17,14 @@ from .layout import (
 )
 from .plan import Change, Plan, Problem, make_plan
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .layout import PathLike
+
 __all__ = ["CheckResult", "FixResult", "ScanResult", "check", "fix", "scan"]
 
 
-@dataclass(frozen=True)
+@frozen
 class ScanResult:
     """What ``scan`` found in a venv's bin directory."""
 
@@ -31,7 +34,7 @@ class ScanResult:
     """One entry per item of ``bin/``, sorted by name."""
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckResult:
     """What ``check`` found wrong for a prefix."""
 
@@ -52,7 +55,7 @@ class CheckResult:
         return not self.problems
 
 
-@dataclass(frozen=True)
+@frozen
 class FixResult:
     """What ``fix`` did, and what is still wrong afterwards."""
 
@@ -84,7 +87,7 @@ def scan(venv: PathLike | None = None) -> ScanResult:
     return ScanResult(found.root, tuple(scan_dir(found.root, found.bin)))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Mode:
     """How one command plans; the same for its verifying second pass."""
 

@@ -5,16 +5,34 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
-from typing import Literal
 
 from . import shebang
+from ._struct import field, frozen
 from ._write import is_temp_name
 from .errors import ShebangfixError
 from .shebang import Shebang
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal
+
+    EntryKind = Literal[
+        "script",
+        "trampoline",
+        "relocatable",
+        "placeholder",
+        "env-script",
+        "other-script",
+        "binary",
+        "launcher",
+        "activate",
+        "data",
+        "symlink",
+        "special",
+        "directory",
+        "unreadable",
+    ]
+
     from .windows import Launcher
 
 __all__ = [
@@ -27,7 +45,9 @@ __all__ = [
     "scan_dir",
 ]
 
-EntryKind = Literal[
+
+#: Every entry kind (``EntryKind`` at run time is built from it on first use).
+ENTRY_KINDS: tuple[EntryKind, ...] = (
     "script",
     "trampoline",
     "relocatable",
@@ -42,7 +62,16 @@ EntryKind = Literal[
     "special",
     "directory",
     "unreadable",
-]
+)
+
+
+def __getattr__(name: str) -> object:
+    if name == "EntryKind":
+        from typing import Literal
+
+        return Literal[ENTRY_KINDS]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Files in bin/ that activate a venv; each embeds its path in its own quoting.
 ACTIVATE_NAMES = frozenset(
@@ -66,7 +95,7 @@ _ACTIVATE_MAX = 1 << 20
 _LAUNCHER_MAX = 16 << 20
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One item of the venv's ``bin/`` directory."""
 

@@ -6,7 +6,6 @@ Exit codes: 0 nothing wrong (check) or everything right now (fix); 1 problems re
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 TYPE_CHECKING = False  # typing itself is not imported: --help should start fast
@@ -22,50 +21,111 @@ __all__ = ["JSON_SCHEMA", "main"]
 #: Version of the ``--json`` document; bumped when a field changes meaning or goes away.
 JSON_SCHEMA = 1
 
+# The parser is written out rather than built with argparse, whose import alone costs twice
+# the interpreter's start-up: this runs as a Dockerfile step and in shell loops.
+_COMMANDS = {
+    "scan": "list and classify every entry of the venv's bin directory",
+    "check": "report every interpreter path that is wrong for the prefix",
+    "fix": "rewrite what check reports, atomically, then check again",
+}
+_TOP_HELP = """\
+usage: {prog} [-h] [--version] COMMAND [VENV] [options]
 
-def _parser(prog: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog,
-        description="Check and repair interpreter paths in a relocated virtual environment.",
-        epilog="VENV defaults to $VIRTUAL_ENV, else the running interpreter's venv, else ./.venv."
-        " Exit status: 0 nothing wrong, 1 problems remain, 2 usage error or unusable input.",
+Check and repair interpreter paths in a relocated virtual environment.
+
+commands:
+{commands}
+
+options:
+  -h, --help   show this help (or, after a command, that command's) and exit
+  --version    print the version and exit
+
+VENV defaults to $VIRTUAL_ENV, else the running interpreter's venv, else ./.venv.
+Exit status: 0 nothing wrong, 1 problems remain, 2 usage error or unusable input.
+"""
+_OPTION_HELP = {
+    "--prefix": "--prefix DIR      absolute path the venv will run from (default: where it is now)",
+    "--relocatable": "--relocatable     make (check) the venv work wherever it is moved",
+    "--python": "--python EXE      re-point (check) the base interpreter: bin/python*, home",
+    "--dry-run": "--dry-run         show what would change; write nothing",
+    "--no-sync": "--no-sync         do not flush new files to disk before renaming",
+    "--json": "--json            print one JSON document",
+}
+_OPTIONS = {
+    "scan": ("--json",),
+    "check": ("--prefix", "--relocatable", "--python", "--json"),
+    "fix": ("--prefix", "--relocatable", "--python", "--dry-run", "--no-sync", "--json"),
+}
+_WITH_VALUE = frozenset({"--prefix", "--python"})
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Args:
+    """What the command line asked for."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.venv: str | None = None
+        self.values: dict[str, str] = {}
+        self.flags: set[str] = set()
+
+
+def _command_help(prog: str, command: str) -> str:
+    options = "\n".join("  " + _OPTION_HELP[name] for name in _OPTIONS[command])
+    return (
+        f"usage: {prog} {command} [VENV] [options]\n\n{_COMMANDS[command]}\n\n"
+        f"arguments:\n  VENV              the venv root (holds pyvenv.cfg)\n\n"
+        f"options:\n  -h, --help        show this help and exit\n{options}\n"
     )
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help_text: str, *, prefix: bool) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("venv", nargs="?", metavar="VENV", help="the venv root (holds pyvenv.cfg)")
-        if prefix:
-            sub.add_argument(
-                "--prefix",
-                metavar="DIR",
-                help="absolute path the venv will run from (default: where it is now)",
-            )
-            sub.add_argument(
-                "--relocatable",
-                action="store_true",
-                help="make (check) the venv work wherever it is moved, with no further step",
-            )
-            sub.add_argument(
-                "--python",
-                metavar="EXE",
-                help="re-point (check) the base interpreter: bin/python* and pyvenv.cfg's home",
-            )
-        sub.add_argument("--json", action="store_true", help="print one JSON document")
-        return sub
 
-    add("scan", "list and classify every entry of the venv's bin directory", prefix=False)
-    add("check", "report every interpreter path that is wrong for the prefix", prefix=True)
-    fix = add("fix", "rewrite what check reports, atomically, then check again", prefix=True)
-    fix.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    fix.add_argument(
-        "--no-sync",
-        dest="sync",
-        action="store_false",
-        help="do not flush the new files to disk before renaming (throwaway builds)",
-    )
-    return parser
+def _parse(argv: Sequence[str], prog: str) -> _Args | str:
+    """The parsed arguments, or a text to print (help, version) before exiting 0."""
+    if not argv:
+        raise _UsageError("a command is required: scan, check or fix")
+    first = argv[0]
+    if first in ("-h", "--help"):
+        commands = "\n".join(f"  {name:<12} {text}" for name, text in _COMMANDS.items())
+        return _TOP_HELP.format(prog=prog, commands=commands)
+    if first == "--version":
+        from . import __version__
+
+        return f"{prog} {__version__}\n"
+    if first not in _COMMANDS:
+        raise _UsageError(f"unknown command {first!r} (choose scan, check or fix)")
+    args = _Args(first)
+    allowed = _OPTIONS[first]
+    rest = list(argv[1:])
+    positional_only = False
+    while rest:
+        word = rest.pop(0)
+        if positional_only or not word.startswith("-") or word == "-":
+            if args.venv is not None:
+                raise _UsageError(f"unexpected argument {word!r}")
+            args.venv = word
+            continue
+        if word == "--":
+            positional_only = True
+            continue
+        if word in ("-h", "--help"):
+            return _command_help(prog, first)
+        name, equals, value = word.partition("=")
+        if name not in allowed:
+            raise _UsageError(f"{first}: unknown option {name}")
+        if name in _WITH_VALUE:
+            if not equals:
+                if not rest:
+                    raise _UsageError(f"{first}: {name} needs a value")
+                value = rest.pop(0)
+            args.values[name] = value
+        elif equals:
+            raise _UsageError(f"{first}: {name} takes no value")
+        else:
+            args.flags.add(name)
+    return args
 
 
 def _problem_json(problem: Problem) -> dict[str, Any]:
@@ -184,37 +244,44 @@ def _print_fix(result: FixResult, as_json: bool) -> int:
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = _parser(prog)
-    args = parser.parse_args(argv)
-    if args.version:
-        from . import __version__
+    if prog is None:
+        import os
 
-        print(f"{parser.prog} {__version__}")
+        prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "shebangfix"
+    try:
+        parsed = _parse(sys.argv[1:] if argv is None else argv, prog)
+    except _UsageError as exc:
+        print(f"{prog}: error: {exc} (see {prog} --help)", file=sys.stderr)
+        return 2
+    if isinstance(parsed, str):
+        sys.stdout.write(parsed)
         return 0
-    if args.command is None:
-        parser.error("a command is required: scan, check or fix")
     from . import api
     from .errors import ShebangfixError
 
+    venv, values, flags = parsed.venv, parsed.values, parsed.flags
     try:
-        if args.command == "scan":
-            return _print_scan(api.scan(args.venv), args.json)
-        if args.command == "check":
+        if parsed.command == "scan":
+            return _print_scan(api.scan(venv), "--json" in flags)
+        if parsed.command == "check":
             result = api.check(
-                args.venv, args.prefix, relocatable=args.relocatable, python=args.python
+                venv,
+                values.get("--prefix"),
+                relocatable="--relocatable" in flags,
+                python=values.get("--python"),
             )
-            return _print_check(result, args.json)
+            return _print_check(result, "--json" in flags)
         fixed = api.fix(
-            args.venv,
-            args.prefix,
-            dry_run=args.dry_run,
-            relocatable=args.relocatable,
-            python=args.python,
-            sync=args.sync,
+            venv,
+            values.get("--prefix"),
+            dry_run="--dry-run" in flags,
+            relocatable="--relocatable" in flags,
+            python=values.get("--python"),
+            sync="--no-sync" not in flags,
         )
-        return _print_fix(fixed, args.json)
+        return _print_fix(fixed, "--json" in flags)
     except ShebangfixError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (| head): say nothing more, and let the exit flush quietly.

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 import sys
-from dataclasses import dataclass
-from typing import Union
 
 from . import pyvenv
-from .activate import Creator
+from ._struct import frozen
 from .errors import ShebangfixError
 
 __all__ = [
@@ -26,7 +23,14 @@ __all__ = [
     "venv_versions",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
+TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
+if TYPE_CHECKING:
+    from typing import Union
+
+    from .activate import Creator
+
+    PathLike = Union[str, "os.PathLike[str]"]
+
 
 # Characters some activate flavour cannot hold inside its quotes (sh and csh double quotes
 # expand $, ` and \; csh expands ! everywhere; activate.bat expands %; a quote ends the
@@ -34,7 +38,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 _UNSAFE = frozenset("\"'\\$`!%")
 
 
-@dataclass(frozen=True)
+@frozen
 class Venv:
     """A virtual environment on disk."""
 
@@ -154,23 +158,33 @@ def _real_dir(path: str) -> bool:
     return os.path.isdir(path) and not os.path.islink(path)
 
 
-_VERSION = re.compile(r"(?:python|pypy)([0-9]+\.[0-9]+)")
+def _version_in(name: str) -> str | None:
+    """``X.Y`` from a name ``pythonX.Y`` or ``pypyX.Y``."""
+    for stem in ("python", "pypy"):
+        if name.startswith(stem):
+            major, dot, minor = name[len(stem) :].partition(".")
+            if dot and _digits(major) and _digits(minor):
+                return f"{major}.{minor}"
+    return None
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def venv_versions(venv: Venv) -> set[str]:
     """The X.Y of each ``lib/pythonX.Y`` the venv has."""
     found = set()
     for site in venv.site_packages:
-        match = _VERSION.fullmatch(os.path.basename(os.path.dirname(site)))
-        if match:
-            found.add(match.group(1))
+        version = _version_in(os.path.basename(os.path.dirname(site)))
+        if version:
+            found.add(version)
     return found
 
 
 def python_version(path: str) -> str | None:
     """X.Y of an interpreter from its real file name (``python3.12``), without running it."""
-    match = _VERSION.fullmatch(os.path.basename(os.path.realpath(path)))
-    return match.group(1) if match else None
+    return _version_in(os.path.basename(os.path.realpath(path)))
 
 
 def local_path(root: bytes, prefix: bytes, path: bytes) -> bytes:
@@ -193,7 +207,7 @@ def check_python(exe: PathLike, venv: Venv, prefix: str) -> str:
     if version is None:
         lib = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(local))), "lib")
         try:
-            candidates = {m.group(1) for n in os.listdir(lib) if (m := _VERSION.fullmatch(n))}
+            candidates = {v for n in os.listdir(lib) if (v := _version_in(n))}
         except OSError:
             candidates = set()
         version = candidates.pop() if len(candidates) == 1 else None
@@ -208,7 +222,7 @@ def check_python(exe: PathLike, venv: Venv, prefix: str) -> str:
 
 # A Windows prefix: a drive or a UNC share, backslashes, none of the characters that cmd,
 # PowerShell or the sh activate script would expand, nor those Windows forbids in names.
-_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:|\\\\[^\\/]+\\[^\\/]+)(?:\\[^\\/]+)*\\?")
+_WINDOWS_PATH = r"(?:[A-Za-z]:|\\\\[^\\/]+\\[^\\/]+)(?:\\[^\\/]+)*\\?"
 _WINDOWS_UNSAFE = frozenset("\"'$`!%<>|?*/")
 
 
@@ -223,7 +237,9 @@ def check_windows_prefix(prefix: PathLike | None, venv: Venv) -> str:
     if bad:
         names = ", ".join(repr(c) for c in bad)
         raise ShebangfixError(f"{text!r}: prefix holds {names}, which cannot be written safely")
-    if not _WINDOWS_PATH.fullmatch(text) or text != text.strip():
+    import re  # Windows venvs only
+
+    if not re.fullmatch(_WINDOWS_PATH, text) or text != text.strip():
         raise ShebangfixError(f"{text!r}: not a Windows path (X:\\dir or \\\\server\\share)")
     if any(part != part.rstrip(" .") for part in text.split("\\")[1:]):
         raise ShebangfixError(f"{text!r}: a Windows name cannot end in a space or a dot")

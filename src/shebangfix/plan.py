@@ -7,22 +7,25 @@ edits and plans again to verify. Nothing here writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 
 from . import activate, pyvenv, record, shebang
 from ._context import Context
+from ._struct import field, frozen
 from ._write import Edit
 from .bindir import Entry, link_targets, scan_dir
 from .layout import Venv
 from .plan_files import plan_activate, plan_base, plan_config, plan_records
 from .plan_scripts import is_generated_launcher, plan_launcher, plan_script
-from .problems import PROBLEM_CODES, Change, Problem, ProblemCode
+from .problems import PROBLEM_CODES, Change, Problem
 
-__all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "ProblemCode", "make_plan"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+__all__ = ["PROBLEM_CODES", "Change", "Plan", "Problem", "make_plan"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """Everything the planner found for one venv and prefix."""
 

@@ -4,18 +4,32 @@
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
 
 from . import activate, pyvenv, record, relocate
 from ._context import Context, text
 from .bindir import Entry
 from .layout import python_version, venv_versions
-from .problems import Problem, ProblemCode
+from .problems import Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .problems import ProblemCode
 
 __all__ = ["plan_activate", "plan_base", "plan_config", "plan_records"]
 
-_PYTHON_LINK = re.compile(r"python(?:[0-9]+(?:\.[0-9]+)?)?")
+
+def _is_python_link(name: str) -> bool:
+    """``python``, ``pythonX`` or ``pythonX.Y``: the names venv gives its interpreter."""
+    if not name.startswith("python"):
+        return False
+    major, dot, minor = name[len("python") :].partition(".")
+    if not major:
+        return not dot
+    return (
+        major.isascii() and major.isdigit() and (not dot or (minor.isascii() and minor.isdigit()))
+    )
 
 
 def _same_bytes(a: str, b: str) -> bool:
@@ -144,7 +158,7 @@ def plan_base(ctx: Context, entries: list[Entry]) -> None:
     versions = venv_versions(ctx.venv)
     for entry in entries:
         name = os.path.basename(entry.path)
-        if os.path.dirname(entry.path) != ctx.venv.bin or not _PYTHON_LINK.fullmatch(name):
+        if os.path.dirname(entry.path) != ctx.venv.bin or not _is_python_link(name):
             continue
         full = os.path.join(ctx.venv.root, entry.path)
         if entry.kind == "symlink" and entry.link_target is not None:

@@ -7,8 +7,13 @@ import os
 from . import shebang
 from ._context import Context, text
 from .bindir import Entry
-from .problems import Problem, ProblemCode
-from .shebang import Shebang, Style
+from .problems import Problem
+from .shebang import Shebang
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .problems import ProblemCode
+    from .shebang import Style
 
 __all__ = ["is_generated_launcher", "plan_launcher", "plan_script"]
 

@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from ._struct import frozen
 
 __all__ = ["PROBLEM_CODES", "Change", "Problem", "ProblemCode"]
 
-ProblemCode = Literal[
+TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
+if TYPE_CHECKING:
+    from typing import Literal
+
+    ProblemCode = Literal[
+        "missing-interpreter",
+        "outside-prefix",
+        "too-long",
+        "crlf",
+        "space-in-path",
+        "placeholder",
+        "not-executable",
+        "not-relocatable",
+        "not-absolute",
+        "stale-activate",
+        "stale-pyvenv-cfg",
+        "stale-record",
+        "dangling-python-link",
+        "missing-base-interpreter",
+        "version-mismatch",
+        "other-base-interpreter",
+        "launcher-too-small",
+        "unreadable",
+        "write-failed",
+    ]
+
+#: Every problem code, in the order the README documents them.
+PROBLEM_CODES: tuple[ProblemCode, ...] = (
     "missing-interpreter",
     "outside-prefix",
     "too-long",
@@ -27,12 +53,19 @@ ProblemCode = Literal[
     "launcher-too-small",
     "unreadable",
     "write-failed",
-]
-#: Every problem code, in the order the README documents them.
-PROBLEM_CODES: tuple[ProblemCode, ...] = ProblemCode.__args__  # type: ignore[attr-defined]
+)
 
 
-@dataclass(frozen=True)
+def __getattr__(name: str) -> object:
+    # ``ProblemCode`` for code that inspects it at run time, built on first use.
+    if name == "ProblemCode":
+        from typing import Literal
+
+        return Literal[PROBLEM_CODES]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@frozen
 class Problem:
     """Something wrong with one file."""
 
@@ -46,7 +79,7 @@ class Problem:
     """Whether ``fix`` repairs it."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Change:
     """A file that ``fix`` rewrites (or, under check and ``--dry-run``, would rewrite)."""
 

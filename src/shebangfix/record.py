@@ -8,15 +8,19 @@ line terminator (pip writes CRLF, uv and installer LF) are kept as they are.
 from __future__ import annotations
 
 import binascii
-import hashlib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+
+from ._struct import frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 __all__ = ["Dist", "Row", "digest", "load_dists", "rewrite"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Row:
     """A RECORD row that lists a file in the venv's bin directory."""
 
@@ -30,7 +34,7 @@ class Row:
     """The size field, possibly empty."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Dist:
     """An installed distribution's metadata directory."""
 
@@ -44,9 +48,35 @@ class Dist:
     """The RECORD as read."""
 
 
+_sha256: Callable[[bytes], Any] | None = None
+
+
+def _load_sha256() -> Callable[[bytes], Any]:
+    # CPython's own SHA-256 (``_sha2``, ``_sha256`` before 3.12): hashlib would load OpenSSL,
+    # which costs more than everything else ``check`` imports.
+    global _sha256
+    if _sha256 is None:
+        for name in ("_sha2", "_sha256"):
+            try:
+                _sha256 = __import__(name).sha256
+                break
+            except (ImportError, AttributeError):
+                continue
+        else:
+            import hashlib
+
+            _sha256 = hashlib.sha256
+    return _sha256
+
+
 def digest(data: bytes, algorithm: str = "sha256") -> str:
     """The RECORD hash field for ``data``."""
-    raw = hashlib.new(algorithm, data).digest()
+    if algorithm == "sha256":
+        raw = _load_sha256()(data).digest()
+    else:
+        import hashlib
+
+        raw = hashlib.new(algorithm, data).digest()
     encoded = binascii.b2a_base64(raw, newline=False).rstrip(b"=")
     return f"{algorithm}=" + encoded.translate(_URLSAFE).decode("ascii")
 

@@ -17,11 +17,12 @@ How each shell finds the file being sourced:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import cast
+from ._struct import frozen
+from .activate import occurrences, quote_for, rename_prompt, splice
 
-from .activate import Context, occurrences, quote_for, rename_prompt, splice
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .activate import Context
 
 __all__ = [
     "foreign",
@@ -33,7 +34,6 @@ __all__ = [
 ]
 
 _TAG = b"shebangfix-relocatable"
-_HEADER = re.compile(rb"\A([^\n]*) " + _TAG + rb" quoting=([a-z,-]*) name=([^\n]*)\n")
 _END = _TAG + b"-end\n"
 _VAR = b"_shebangfix_venv"
 
@@ -110,7 +110,7 @@ def replace_foreign(content: bytes, prefix: bytes) -> bytes:
     return splice(content, foreign(content), lambda context: quote_for(context, prefix))
 
 
-@dataclass(frozen=True)
+@frozen
 class _Flavour:
     comment: bytes
     """How a comment line starts."""
@@ -142,9 +142,22 @@ def supported(name: str) -> bool:
     return _flavour(name) is not None
 
 
+def _header(content: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The first line's comment start, quoting contexts and prompt name, if ours."""
+    end = content.find(b"\n")
+    mark = b" " + _TAG + b" quoting="
+    at = content.rfind(mark, 0, max(end, 0))
+    if at < 0:
+        return None
+    quoting, sep, name = content[at + len(mark) : end].partition(b" name=")
+    if not sep or quoting.strip(b"abcdefghijklmnopqrstuvwxyz,-"):
+        return None
+    return content[:at], quoting, name
+
+
 def is_relocatable(content: bytes) -> bool:
     """Whether ``make_relocatable`` wrote this content."""
-    return _HEADER.match(content) is not None
+    return _header(content) is not None
 
 
 def make_relocatable(
@@ -197,11 +210,11 @@ def make_absolute(content: bytes, prefix: bytes, *, rename: bool) -> bytes:
     """Undo ``make_relocatable`` for a venv at ``prefix``: what its creator writes there."""
     crlf = content.count(b"\n") == content.count(b"\r\n") > 0
     normalised = content.replace(b"\r\n", b"\n") if crlf else content
-    header = _HEADER.match(normalised)
+    header = _header(normalised)
     end = normalised.find(_END)
     if header is None or end < 0:
         return content
-    _, quoting, old_name = header.groups()
+    _, quoting, old_name = header
     body = normalised[end + len(_END) :]
     out = bytearray()
     pos = 0
@@ -212,7 +225,7 @@ def make_absolute(content: bytes, prefix: bytes, *, rename: bool) -> bytes:
         if not found:
             return content
         start, marker = min(found)
-        out += body[pos:start] + quote_for(cast(Context, context), prefix)
+        out += body[pos:start] + quote_for(context, prefix)  # type: ignore[arg-type]
         pos = start + len(marker)
     out += body[pos:]
     result = bytes(out).replace(_KSH93_ONLY, _UV_KSH_LINE)

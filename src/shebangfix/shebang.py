@@ -16,9 +16,7 @@ Pure functions on bytes. The forms and the rules behind them:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Literal
+from ._struct import frozen
 
 __all__ = [
     "HEAD_SIZE",
@@ -38,9 +36,14 @@ __all__ = [
     "sh_quote",
 ]
 
-Form = Literal["plain", "trampoline", "relocatable", "placeholder"]
-Quoting = Literal["bare", "double", "single", "printf"]
-Style = Literal["distlib", "installer", "uv", "virtualenv", "direct"]
+TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Form = Literal["plain", "trampoline", "relocatable", "placeholder"]
+    Quoting = Literal["bare", "double", "single", "printf"]
+    Style = Literal["distlib", "installer", "uv", "virtualenv", "direct"]
+
 
 #: Bytes read from the start of each file. A shebang lives in the first 256 bytes; a
 #: trampoline's second line carries the whole path, so leave room for long paths.
@@ -66,8 +69,9 @@ _PORTABLE_OPEN = (
     b"case $L in (/*) P=$L ;; (*) P=${P%/*}/$L ;; esac; done; "
     b'cd -P "${P%/*}" && pwd -P)/'
 )
-_PORTABLE_NAME = re.compile(rb"[A-Za-z0-9._-]+")
-_PYTHON_NAME = re.compile(rb"(?:python|pypy)(?:[0-9]+(?:\.[0-9]+)?)?w?")
+_ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# A name the portable trampoline may carry: [A-Za-z0-9._-]+.
+_PORTABLE_NAME = _ALNUM + b"._-"
 _BINARY_MAGIC = (
     b"\x7fELF",
     b"MZ",
@@ -78,11 +82,48 @@ _BINARY_MAGIC = (
     b"\xca\xfe\xba\xbe",
 )
 # Bytes that need no quoting in a POSIX shell word (the set shlex.quote leaves bare).
-_SH_SAFE = re.compile(rb"[A-Za-z0-9_@%+=:,./-]+")
-_PRINTF_WORD = re.compile(rb"\"\$\(printf '((?:\\[0-7]{3})+)'\)\"")
+_SH_SAFE = _ALNUM + b"_@%+=:,./-"
+_PRINTF_OPEN = b"\"$(printf '"
+_PRINTF_CLOSE = b"')\""
 
 
-@dataclass(frozen=True)
+def _only(word: bytes, allowed: bytes) -> bool:
+    """Whether ``word`` is not empty and every byte of it is in ``allowed``."""
+    return bool(word) and not word.strip(allowed)
+
+
+def _is_python_name(name: bytes) -> bool:
+    """``python``, ``pypy``, with an optional ``X`` or ``X.Y`` and an optional ``w``."""
+    for stem in (b"python", b"pypy"):
+        if name.startswith(stem):
+            break
+    else:
+        return False
+    rest = name[len(stem) :]
+    if rest.endswith(b"w"):
+        rest = rest[:-1]
+    if not rest:
+        return True
+    major, dot, minor = rest.partition(b".")
+    return major.isdigit() and (not dot or minor.isdigit())
+
+
+def _printf_word(text: bytes, pos: int) -> tuple[bytes, int] | None:
+    """virtualenv's ``"$(printf '\\NNN…')"`` at ``pos``: the bytes it spells and its end."""
+    if not text.startswith(_PRINTF_OPEN, pos):
+        return None
+    start = pos + len(_PRINTF_OPEN)
+    end = text.find(_PRINTF_CLOSE, start)
+    octal = text[start:end]
+    if end < 0 or not octal or len(octal) % 4:
+        return None
+    groups = [octal[i : i + 4] for i in range(0, len(octal), 4)]
+    if not all(g[:1] == b"\\" and _only(g[1:], b"01234567") for g in groups):
+        return None
+    return bytes(int(g[1:], 8) for g in groups), end + len(_PRINTF_CLOSE)
+
+
+@frozen
 class Shebang:
     """The interpreter reference at the head of a script."""
 
@@ -121,7 +162,7 @@ def is_binary(head: bytes) -> bool:
 def python_prefix(interpreter: bytes) -> bytes | None:
     """Return P for an interpreter ``P/bin/python[X[.Y]]``, else None."""
     head, sep, name = interpreter.rpartition(b"/")
-    if not sep or not _PYTHON_NAME.fullmatch(name):
+    if not sep or not _is_python_name(name):
         return None
     prefix, sep, bindir = head.rpartition(b"/")
     if not sep or bindir != b"bin" or not interpreter.startswith(b"/"):
@@ -168,9 +209,8 @@ def parse(head: bytes, *, complete: bool = True) -> Shebang | None:
         # setuptools quotes with Windows rules: #!"/a b/bin/python"
         end = rest.index(b'"', 1)
         return Shebang("plain", rest[1:end], rest[end + 1 :], "double", lead, crlf, terminated)
-    match = re.match(rb"[^ \t\0]*", rest)
-    assert match is not None
-    interp = match.group()
+    cut = [at for at in (rest.find(b" "), rest.find(b"\t"), rest.find(b"\0")) if at >= 0]
+    interp = rest[: min(cut)] if cut else rest
     if python_prefix(interp) is None:
         # The kernel cuts "/a b/bin/python" at the space; the path is still what was meant.
         interp = _spaced_python(rest) or interp
@@ -196,7 +236,7 @@ def _parse_trampoline(head: bytes) -> Shebang | None:
         return None
     if exec_line.startswith(_PORTABLE_OPEN) and exec_line.endswith(b'"' + _EXEC_CLOSE):
         name = exec_line[len(_PORTABLE_OPEN) : -len(_EXEC_CLOSE) - 1]
-        if _PORTABLE_NAME.fullmatch(name):
+        if _only(name, _PORTABLE_NAME):
             return Shebang("relocatable", name, quoting="double")
         return None
     if exec_line.startswith(_RELOCATABLE_OPEN):
@@ -218,9 +258,7 @@ def _parse_trampoline(head: bytes) -> Shebang | None:
 
 def _valid_args(args: bytes) -> bool:
     """Arguments after the interpreter: plain words only, nothing the shell would expand."""
-    return args.startswith(b" ") and all(
-        _SH_SAFE.fullmatch(word) for word in args.split(b" ") if word
-    )
+    return args.startswith(b" ") and all(_only(word, _SH_SAFE) for word in args.split(b" ") if word)
 
 
 def _read_word(text: bytes) -> tuple[bytes, int, Quoting] | None:
@@ -243,11 +281,10 @@ def _read_word(text: bytes) -> tuple[bytes, int, Quoting] | None:
             pos = end + 1
             quoting = quoting or "single"
         elif char == b'"':
-            printf = _PRINTF_WORD.match(text, pos)
+            printf = _printf_word(text, pos)
             if printf is not None:
-                octal = printf.group(1)
-                value += bytes(int(octal[i + 1 : i + 4], 8) for i in range(0, len(octal), 4))
-                pos = printf.end()
+                value += printf[0]
+                pos = printf[1]
                 quoting = quoting or "printf"
                 continue
             end = text.find(b'"', pos + 1)
@@ -260,11 +297,11 @@ def _read_word(text: bytes) -> tuple[bytes, int, Quoting] | None:
             pos = end + 1
             quoting = quoting or "double"
         else:
-            match = _SH_SAFE.match(text, pos)
-            if match is None:
+            end = len(text) - len(text[pos:].lstrip(_SH_SAFE))
+            if end == pos:
                 return None
-            value += match.group()
-            pos = match.end()
+            value += text[pos:end]
+            pos = end
             quoting = quoting or "bare"
     if quoting is None:
         return None
@@ -311,7 +348,7 @@ def _is_utf8(data: bytes) -> bool:
 
 def sh_quote(word: bytes) -> bytes:
     """Quote like ``shlex.quote``: bare when every byte is safe, else ``'…'``."""
-    if _SH_SAFE.fullmatch(word):
+    if _only(word, _SH_SAFE):
         return word
     return quote(word, "single")
 
@@ -343,7 +380,7 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
     if style in ("distlib", "direct"):
         # distlib quotes only for a space; a path with another shell metacharacter would
         # then break the trampoline, so it gets the double quotes too.
-        safe = _SH_SAFE.fullmatch(interpreter) is not None
+        safe = _only(interpreter, _SH_SAFE)
         word = quote(interpreter, "bare" if safe else "double")
     elif style == "uv":
         word = quote(interpreter, "single")
@@ -356,7 +393,7 @@ def render_for(interpreter: bytes, args: bytes = b"", style: Style = "distlib") 
 
 def render_relocatable(name: bytes = b"python") -> bytes:
     """A trampoline that runs ``name`` from the directory the script really lives in."""
-    if not _PORTABLE_NAME.fullmatch(name):
+    if not _only(name, _PORTABLE_NAME):
         raise ValueError(f"not a plain interpreter name: {name!r}")
     exec_line = _PORTABLE_OPEN + name + b'"' + _EXEC_CLOSE
     return b"\n".join((_SH_LINE, exec_line, _PY_CLOSE + b"\n"))

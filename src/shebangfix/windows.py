@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
-from typing import Literal
+
+from ._struct import frozen
 
 __all__ = ["Launcher", "LauncherError", "parse_launcher", "rewrite_launcher", "windows_prefix"]
 
-LauncherKind = Literal["distlib", "uv-legacy", "uv-resource"]
+TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
+if TYPE_CHECKING:
+    from typing import Literal
+
+    LauncherKind = Literal["distlib", "uv-legacy", "uv-resource"]
+
 
 _EOCD = b"PK\x05\x06"
 _LOCAL = b"PK\x03\x04"
@@ -35,7 +40,7 @@ class LauncherError(ValueError):
     """A launcher that cannot be rewritten safely; the message says why."""
 
 
-@dataclass(frozen=True)
+@frozen
 class Launcher:
     """The interpreter reference inside a Windows launcher."""
 

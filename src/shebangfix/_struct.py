@@ -1,0 +1,120 @@
+"""Record classes, declared like dataclasses but without their import.
+
+``import dataclasses`` pulls in ``inspect``, ``re`` and ``enum``: more than the interpreter's
+own start-up. A command that checks a 20-script venv should cost little more than that start-up,
+so the records here are built by this much smaller decorator: an ``__init__`` taking the
+annotated fields in order (defaults and ``field(default_factory=...)`` allowed), and
+``__repr__``, ``__eq__`` and, when frozen, ``__hash__`` over the fields; assigning to a
+frozen record raises ``AttributeError``. Type checkers see them as dataclasses (PEP 681).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, overload
+
+    from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
+    C = TypeVar("C", bound=type)
+
+    @overload
+    def field(*, default: T, repr: bool = ..., compare: bool = ...) -> T: ...
+    @overload
+    def field(*, default_factory: Callable[[], T], repr: bool = ..., compare: bool = ...) -> T: ...
+    @overload
+    def field(*, repr: bool = ..., compare: bool = ...) -> Any: ...
+    def field(
+        *,
+        default: Any = ...,
+        default_factory: Any = ...,
+        repr: bool = True,
+        compare: bool = True,
+    ) -> Any: ...
+    @dataclass_transform(frozen_default=True, field_specifiers=(field,))
+    def frozen(cls: C) -> C: ...
+    @dataclass_transform(field_specifiers=(field,))
+    def mutable(cls: C) -> C: ...
+
+else:
+    _MISSING = object()
+
+    class _Field:
+        __slots__ = ("compare", "default", "factory", "repr")
+
+        def __init__(self, default, factory, repr, compare):
+            self.default = default
+            self.factory = factory
+            self.repr = repr
+            self.compare = compare
+
+    def field(*, default=_MISSING, default_factory=None, repr=True, compare=True):
+        return _Field(default, default_factory, repr, compare)
+
+    def _frozen_setattr(self, name, value):
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def _build(cls, is_frozen):
+        specs = []
+        for name, annotation in getattr(cls, "__annotations__", {}).items():
+            if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            value = cls.__dict__.get(name, _MISSING)
+            spec = value if isinstance(value, _Field) else _Field(value, None, True, True)
+            if spec.default is _MISSING:
+                if name in cls.__dict__:
+                    delattr(cls, name)
+            else:
+                setattr(cls, name, spec.default)
+            specs.append((name, spec))
+        namespace = {"_MISSING": _MISSING, "_set": object.__setattr__}
+        params, body = [], []
+        for name, spec in specs:
+            if spec.factory is not None:
+                namespace[f"_factory_{name}"] = spec.factory
+                params.append(f"{name}=_MISSING")
+                body.append(f"  if {name} is _MISSING: {name} = _factory_{name}()")
+            elif spec.default is not _MISSING:
+                namespace[f"_default_{name}"] = spec.default
+                params.append(f"{name}=_default_{name}")
+            else:
+                params.append(name)
+            body.append(
+                f"  _set(self, {name!r}, {name})" if is_frozen else f"  self.{name} = {name}"
+            )
+        source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["  pass"])
+        exec(source, namespace)
+        cls.__init__ = namespace["__init__"]
+        shown = tuple(name for name, spec in specs if spec.repr)
+        compared = tuple(name for name, spec in specs if spec.compare)
+
+        def _repr(self):
+            inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+            return f"{type(self).__qualname__}({inner})"
+
+        def key(self):
+            return tuple(getattr(self, name) for name in compared)
+
+        def _eq(self, other):
+            if other.__class__ is not self.__class__:
+                return NotImplemented
+            return key(self) == key(other)
+
+        cls.__repr__ = _repr
+        cls.__eq__ = _eq
+        cls.__match_args__ = tuple(name for name, _ in specs)
+        if is_frozen:
+            cls.__hash__ = lambda self: hash(key(self))
+            cls.__setattr__ = _frozen_setattr
+            cls.__delattr__ = _frozen_setattr
+        else:
+            cls.__hash__ = None
+        return cls
+
+    def frozen(cls):
+        return _build(cls, True)
+
+    def mutable(cls):
+        return _build(cls, False)
