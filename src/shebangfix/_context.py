@@ -13,6 +13,8 @@ from .problems import Change, Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .problems import ProblemCode
 
 __all__ = ["Context", "text"]
@@ -46,6 +48,8 @@ class Context:
     new_content: dict[str, bytes] = field(default_factory=dict)
     """Planned content of files that are small enough to hold (for RECORD hashes)."""
     interpreters: dict[bytes, tuple[ProblemCode, str] | None] = field(default_factory=dict)
+    verdicts: dict[object, Any] = field(default_factory=dict)
+    """Scripts' verdicts, by everything they depend on (see ``plan_scripts``)."""
     _venv_dirs: dict[bytes, bool] = field(default_factory=dict)
 
     @property

@@ -41,7 +41,6 @@ __all__ = [
     "EntryKind",
     "link_targets",
     "read_entry",
-    "read_head",
     "scan_dir",
 ]
 
@@ -128,23 +127,40 @@ class Entry:
         return bool(self.mode & 0o111)
 
 
-def read_head(path: str, size: int = shebang.HEAD_SIZE) -> tuple[bytes, os.stat_result]:
-    """Read the start of a regular file without following a symlink or blocking on a FIFO."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", path)
-        return os.read(fd, size), st
-    finally:
-        os.close(fd)
+_Kind = tuple["EntryKind", "Shebang | None"]
 
 
-def classify(name: str, head: bytes, complete: bool) -> tuple[EntryKind, Shebang | None]:
-    """Decide what a regular file is from its name and head."""
+def _header_end(head: bytes) -> int:
+    """Where the lines that decide a script's kind end: the #! line, or a trampoline's three."""
+    end = head.find(b"\n") + 1
+    if head.startswith(b"#!/bin/sh\n"):
+        end = head.find(b"\n", head.find(b"\n", end) + 1) + 1
+    return end
+
+
+def classify(
+    name: str, head: bytes, complete: bool, memo: dict[bytes, _Kind] | None = None
+) -> _Kind:
+    """Decide what a regular file is from its name and head.
+
+    ``memo`` keeps the verdicts of the script headers seen so far: a venv's scripts share a
+    few headers, so each is parsed once.
+    """
     if name in ACTIVATE_NAMES:
         return "activate", None
+    if memo is None or not head.startswith(b"#!"):
+        return _classify(head, complete)
+    end = _header_end(head)
+    if end <= 0:
+        return _classify(head, complete)
+    key = head[:end]
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _classify(head, complete)
+    return found
+
+
+def _classify(head: bytes, complete: bool) -> _Kind:
     if shebang.is_binary(head):
         return "binary", None
     parsed = shebang.parse(head, complete=complete)
@@ -163,6 +179,7 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
     """Classify every entry of ``root/reldir``, sorted by name. Never writes."""
     directory = os.path.join(root, reldir)
     entries: list[Entry] = []
+    memo: dict[bytes, _Kind] = {}
     try:
         with os.scandir(directory) as it:
             items = sorted(it, key=lambda item: item.name)
@@ -172,6 +189,11 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
         if is_temp_name(item.name):
             continue
         rel = f"{reldir}/{item.name}"
+        # The listing's file type needs no syscall; a regular file is then opened without
+        # following links and checked again by fstat, which also gives its stat.
+        if item.is_file(follow_symlinks=False):
+            entries.append(read_entry(root, rel, memo=memo, path=item.path))
+            continue
         try:
             st = item.stat(follow_symlinks=False)
         except OSError as exc:
@@ -189,7 +211,7 @@ def scan_dir(root: str, reldir: str) -> list[Entry]:
         elif not stat.S_ISREG(st.st_mode):
             entries.append(Entry(rel, "special", mode=st.st_mode, stat=st))
         else:
-            entries.append(read_entry(root, rel, st.st_size))
+            entries.append(read_entry(root, rel, memo=memo, path=item.path))
     return entries
 
 
@@ -204,15 +226,25 @@ def _head_size(name: str, size: int) -> int:
     return shebang.HEAD_SIZE
 
 
-def read_entry(root: str, rel: str, size: int = 0) -> Entry:
-    """Classify one regular file of the venv, given relative to ``root`` (``size`` as listed)."""
+def read_entry(
+    root: str, rel: str, memo: dict[bytes, _Kind] | None = None, *, path: str | None = None
+) -> Entry:
+    """Classify one regular file of the venv, given relative to ``root`` (``path``: joined)."""
     name = os.path.basename(rel)
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        head, st = read_head(os.path.join(root, rel), _head_size(name, size))
+        fd = os.open(path or os.path.join(root, rel), flags | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(errno.EINVAL, "not a regular file")
+            head = os.read(fd, _head_size(name, st.st_size))
+        finally:
+            os.close(fd)
     except OSError as exc:
         return Entry(rel, "unreadable", detail=exc.strerror or str(exc))
     complete = len(head) >= st.st_size
-    kind, parsed = classify(name, head, complete)
+    kind, parsed = classify(name, head, complete, memo)
     launcher = None
     if kind == "binary" and complete and name.lower().endswith(".exe"):
         from .windows import parse_launcher  # only venvs with .exe files need it

@@ -65,7 +65,15 @@ def _style(ctx: Context, entry: Entry, parsed: Shebang) -> Style:
     return "distlib"
 
 
-def _interpreter_problems(ctx: Context, path: str, interpreter: bytes) -> None:
+# A script's verdict: its problems as (code, detail, fixable, repaired by the rewrite), in
+# order, and the header to write (None: leave the script alone).
+_Spec = tuple["ProblemCode", str, bool, bool]
+# The new header, the length of the old one, and both in short for the report.
+_Rewrite = tuple[bytes, int, str, str]
+_Verdict = tuple[list[_Spec], "_Rewrite | None"]
+
+
+def _interpreter_problems(ctx: Context, interpreter: bytes, specs: list[_Spec]) -> None:
     """Problems of an interpreter that lies under the target prefix."""
     if interpreter not in ctx.interpreters:
         local = ctx.local(interpreter)
@@ -80,7 +88,7 @@ def _interpreter_problems(ctx: Context, path: str, interpreter: bytes) -> None:
         ctx.interpreters[interpreter] = verdict
     found = ctx.interpreters[interpreter]
     if found is not None:
-        ctx.problem(path, found[0], found[1], False)
+        specs.append((found[0], found[1], False, False))
 
 
 def _ours(ctx: Context, entry: Entry, prefix: bytes) -> bool:
@@ -95,26 +103,30 @@ def _ours(ctx: Context, entry: Entry, prefix: bytes) -> bool:
     )
 
 
-def _write(ctx: Context, entry: Entry, parsed: Shebang, new: bytes, found: list[Problem]) -> None:
-    old = shebang.render(parsed)
-    head, keep_from = new, len(old)
+def _write(ctx: Context, entry: Entry, rewrite: _Rewrite, found: list[Problem]) -> None:
+    new, old_length, before, after = rewrite
+    head, keep_from = new, old_length
     if entry.complete:
         # The whole file was read: hand the writer all of it, so it need not read again.
-        head, keep_from = new + entry.head[len(old) :], entry.size
+        head, keep_from = new + entry.head[old_length:], entry.size
         ctx.new_content[entry.path] = head
-    ctx.edit(entry.path, entry.stat, head, keep_from, found, _summary(old), _summary(new))
+    ctx.edit(entry.path, entry.stat, head, keep_from, found, before, after)
 
 
-def _plan_relocatable(ctx: Context, entry: Entry, parsed: Shebang) -> None:
+def _rewrite(parsed: Shebang, new: bytes) -> _Rewrite:
+    old = shebang.render(parsed)
+    return new, len(old), _summary(old), _summary(new)
+
+
+def _judge_relocatable(ctx: Context, entry: Entry, parsed: Shebang) -> _Verdict:
     """Relocatable mode: every script finds ``python`` beside itself."""
-    path = entry.path
     if parsed.form == "relocatable":
         if parsed.quoting == "double" or not ctx.convert_relocatable:
             local = os.path.join(ctx.venv.root, ctx.venv.bin, os.fsdecode(parsed.interpreter))
             if not os.path.exists(local):
                 shown = f"{ctx.venv.bin}/{os.fsdecode(parsed.interpreter)}"
-                ctx.problem(path, "missing-interpreter", f"{shown} does not exist", False)
-            return
+                return [("missing-interpreter", f"{shown} does not exist", False, False)], None
+            return [], None
         name = parsed.interpreter
         detail = "uv's relocatable form needs realpath; rewritten in portable sh"
     elif parsed.form == "placeholder":
@@ -122,34 +134,31 @@ def _plan_relocatable(ctx: Context, entry: Entry, parsed: Shebang) -> None:
     else:
         prefix = shebang.python_prefix(parsed.interpreter)
         if prefix is None or not _ours(ctx, entry, prefix):
-            return
+            return [], None
         name = parsed.interpreter.rsplit(b"/", 1)[1]
         detail = f"names {text(parsed.interpreter)}; the venv is relocatable"
-    found = [ctx.problem(path, "not-relocatable", detail, True)]
-    _write(ctx, entry, parsed, shebang.render_relocatable(name), found)
+    return [("not-relocatable", detail, True, True)], _rewrite(
+        parsed, shebang.render_relocatable(name)
+    )
 
 
-def plan_script(ctx: Context, entry: Entry) -> None:
-    """Plan one script: report what is wrong with its interpreter reference, plan the fix."""
-    parsed = entry.shebang
-    assert parsed is not None
+def _judge(ctx: Context, entry: Entry, parsed: Shebang) -> _Verdict:
+    """What is wrong with one script's interpreter reference, and the header that fixes it."""
     if ctx.relocatable:
-        _plan_relocatable(ctx, entry, parsed)
-        return
-    found: list[Problem] = []
-    path = entry.path
+        return _judge_relocatable(ctx, entry, parsed)
+    specs: list[_Spec] = []
     old_prefix = None
     if parsed.form == "placeholder":
         name = b"python"
-        found.append(ctx.problem(path, "placeholder", "#!python was never replaced", True))
+        specs.append(("placeholder", "#!python was never replaced", True, True))
     elif parsed.form == "relocatable":
         name = parsed.interpreter
         detail = f"finds its interpreter at run time; the venv is fixed for {text(ctx.prefix)}"
-        found.append(ctx.problem(path, "not-absolute", detail, True))
+        specs.append(("not-absolute", detail, True, True))
     else:
         old_prefix = shebang.python_prefix(parsed.interpreter)
         if old_prefix is None:
-            return
+            return specs, None
         name = parsed.interpreter.rsplit(b"/", 1)[1]
     target = ctx.prefix.rstrip(b"/") + b"/bin/" + name
     shown = text(parsed.interpreter)
@@ -158,27 +167,57 @@ def plan_script(ctx: Context, entry: Entry) -> None:
             # Not this venv's interpreter: a script that names some other Python on purpose.
             if not os.path.exists(parsed.interpreter):
                 detail = f"{shown} does not exist (not an interpreter of this venv: left alone)"
-                ctx.problem(path, "missing-interpreter", detail, False)
-            return
+                specs.append(("missing-interpreter", detail, False, False))
+            return specs, None
         if os.path.exists(parsed.interpreter):
             detail = f"{shown} is not under {text(ctx.prefix)}"
-            found.append(ctx.problem(path, "outside-prefix", detail, True))
+            specs.append(("outside-prefix", detail, True, True))
         else:
-            found.append(ctx.problem(path, "missing-interpreter", f"{shown} does not exist", True))
+            specs.append(("missing-interpreter", f"{shown} does not exist", True, True))
     if parsed.crlf:
-        found.append(ctx.problem(path, "crlf", "the #! line ends in CRLF", True))
+        specs.append(("crlf", "the #! line ends in CRLF", True, True))
     if parsed.form == "plain" and (b" " in parsed.interpreter or parsed.quoting == "double"):
         detail = f"the kernel cuts {shown!r} at the space"
-        found.append(ctx.problem(path, "space-in-path", detail, True))
+        specs.append(("space-in-path", detail, True, True))
     if parsed.form == "plain" and parsed.line_length >= shebang.KERNEL_LINE_LIMIT:
         detail = f"the #! line has {parsed.line_length} bytes; Linux reads 255"
-        found.append(ctx.problem(path, "too-long", detail, True))
-    if found and not entry.executable:
-        ctx.problem(path, "not-executable", "the script has no execute permission", False)
-    _interpreter_problems(ctx, path, target)
-    if found:
-        new = shebang.render_for(target, parsed.args, _style(ctx, entry, parsed))
-        _write(ctx, entry, parsed, new, found)
+        specs.append(("too-long", detail, True, True))
+    repairs = bool(specs)
+    if repairs and not entry.executable:
+        specs.append(("not-executable", "the script has no execute permission", False, False))
+    _interpreter_problems(ctx, target, specs)
+    if not repairs:
+        return specs, None
+    new = shebang.render_for(target, parsed.args, _style(ctx, entry, parsed))
+    return specs, _rewrite(parsed, new)
+
+
+def plan_script(ctx: Context, entry: Entry) -> None:
+    """Plan one script: report what is wrong with its interpreter reference, plan the fix."""
+    parsed = entry.shebang
+    assert parsed is not None
+    owner = ctx.rows.get(entry.path)
+    # Everything the verdict depends on besides the venv itself: scripts that agree on all
+    # of it (most of a venv's, which differ only in their bodies) are judged once.
+    key = (
+        id(parsed),  # the scanner hands every script with the same header the same object
+        entry.executable,
+        entry.path.count("/") == 1,
+        owner and (owner[0].installer, bool(owner[1].hash)),
+        any(marker in entry.head for marker in _LAUNCHER_MARKERS),
+        _UV_BODY in entry.head,
+    )
+    verdict = ctx.verdicts.get(key)
+    if verdict is None:
+        verdict = ctx.verdicts[key] = _judge(ctx, entry, parsed)
+    specs, rewrite = verdict
+    found = []
+    for code, detail, fixable, repaired in specs:
+        problem = ctx.problem(entry.path, code, detail, fixable)
+        if repaired:
+            found.append(problem)
+    if rewrite is not None:
+        _write(ctx, entry, rewrite, found)
 
 
 def plan_launcher(ctx: Context, entry: Entry) -> None:

@@ -111,6 +111,8 @@ def _bin_rows(content: bytes, site: str, root: str, bin_rel: str) -> dict[str, R
     rows: dict[str, Row] = {}
     bin_dir = os.path.join(root, bin_rel) + os.sep
     marker = bin_rel.encode()  # a cheap test before a row is split
+    # How a row names a file in bin/ relative to site-packages, as installers write it.
+    direct = os.path.relpath(bin_dir, site).replace(os.sep, "/") + "/"
     for index, line in enumerate(content.splitlines()):
         if marker not in line:
             continue
@@ -121,10 +123,15 @@ def _bin_rows(content: bytes, site: str, root: str, bin_rel: str) -> dict[str, R
         if fields is None or len(fields) != 3:
             continue
         name, hash_field, size = fields
-        full = os.path.normpath(os.path.join(site, name))
-        if not full.startswith(bin_dir):
-            continue
-        rel = bin_rel + "/" + full[len(bin_dir) :].replace(os.sep, "/")
+        tail = name[len(direct) :]
+        if name.startswith(direct) and "/" not in tail and tail not in ("", ".", ".."):
+            # The usual spelling, ../../../bin/NAME: no need to normalise.
+            rel = bin_rel + "/" + tail
+        else:
+            full = os.path.normpath(os.path.join(site, name))
+            if not full.startswith(bin_dir):
+                continue
+            rel = bin_rel + "/" + full[len(bin_dir) :].replace(os.sep, "/")
         algorithm = hash_field.partition("=")[0] if "=" in hash_field else ""
         rows[rel] = Row(index, algorithm, hash_field, size)
     return rows
