@@ -94,6 +94,8 @@ class Context:
         """Plan a rewrite of ``entry_path`` that repairs ``found``."""
         assert st is not None
         full = os.path.join(self.venv.root, entry_path)
-        self.edits.append(Edit(full, new_head, keep_from, st, link=link, source=source))
-        codes = tuple(dict.fromkeys(p.code for p in found))
+        self.edits.append(Edit(full, new_head, keep_from, st, link, source))
+        codes = (
+            tuple(dict.fromkeys([p.code for p in found])) if len(found) > 1 else (found[0].code,)
+        )
         self.changes.append(Change(entry_path, codes, before, after))

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import queue
     from collections.abc import Callable, Sequence
 
-__all__ = ["Edit", "Failure", "apply", "is_temp_name", "remove_stale_temps"]
+__all__ = ["Edit", "Failure", "Releaser", "apply", "is_temp_name", "remove_stale_temps"]
 
 _TEMP_MARK = ".shebangfix-"
 _TEMP_SUFFIX = ".tmp"
@@ -247,8 +247,12 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-class _Releaser:
-    """Closes the originals' last descriptors, on worker threads when there are many."""
+class Releaser:
+    """Closes the originals' last descriptors, on worker threads when there are many.
+
+    A caller with other work to do (``fix`` checks the venv again) may pass one to
+    :func:`apply` and call :meth:`finish` afterwards, so that the two overlap.
+    """
 
     def __init__(self, count: int) -> None:
         self._queue: queue.SimpleQueue[int] | None = None
@@ -291,9 +295,10 @@ class _Releaser:
             self._queue.put(-1)
         for worker in self._workers:
             worker.join()
+        self._queue = None
 
 
-def _replace(edit: Edit, temp: str, releaser: _Releaser) -> None:
+def _replace(edit: Edit, temp: str, releaser: Releaser) -> None:
     """Rename ``temp`` over ``edit.path`` if that is still the file that was planned."""
     if edit.link is not None:
         if not _same_file(os.lstat(edit.path), edit.expect):
@@ -315,12 +320,15 @@ def _replace(edit: Edit, temp: str, releaser: _Releaser) -> None:
     releaser.release(old)
 
 
-def apply(edits: Sequence[Edit], *, sync: bool = True) -> list[Failure]:
+def apply(
+    edits: Sequence[Edit], *, sync: bool = True, releaser: Releaser | None = None
+) -> list[Failure]:
     """Apply ``edits``; return those that failed. Each file ends old or new, never torn.
 
     ``sync=False`` skips flushing the new files to disk before the renames: faster, and
     still never torn in a running system, but a power cut may then leave a renamed file
-    empty (for throwaway build containers).
+    empty (for throwaway build containers). With a ``releaser``, the replaced originals may
+    still be being closed when this returns; its ``finish`` waits for that.
     """
     failures: list[Failure] = []
     staged: list[tuple[Edit, str]] = []
@@ -335,19 +343,21 @@ def apply(edits: Sequence[Edit], *, sync: bool = True) -> list[Failure]:
         if staged and sync:
             os.sync()
         directories: set[str] = set()
-        releaser = _Releaser(len(staged))
+        own = releaser is None
+        release = Releaser(len(staged)) if releaser is None else releaser
         try:
             for edit, temp in staged:
                 renamed += 1
                 try:
-                    _replace(edit, temp, releaser)
+                    _replace(edit, temp, release)
                 except OSError as exc:
                     _unlink_quietly(temp)
                     failures.append(Failure(edit, _reason(exc)))
                 else:
                     directories.add(os.path.dirname(edit.path))
         finally:
-            releaser.finish()
+            if own:
+                release.finish()
         for directory in directories:
             _fsync_dir(directory)
     finally:

@@ -175,13 +175,18 @@ def fix(
     for directory in {os.path.dirname(edit.path) for edit in plan.edits}:
         _write.remove_stale_temps(directory)
     _write.remove_stale_temps(os.path.join(found.root, found.bin))
-    failures = _write.apply(plan.edits, sync=sync)
-    failed = {failure.edit.path for failure in failures}
-    root = found.root
-    applied = tuple(
-        change for change, edit in zip(plan.changes, plan.edits) if edit.path not in failed
-    )
-    after = mode.plan(open_venv(root), target)
+    releaser = _write.Releaser(len(plan.edits))
+    try:
+        failures = _write.apply(plan.edits, sync=sync, releaser=releaser)
+        failed = {failure.edit.path for failure in failures}
+        root = found.root
+        applied = tuple(
+            change for change, edit in zip(plan.changes, plan.edits) if edit.path not in failed
+        )
+        # While the replaced files are being freed (see _write), check the venv again.
+        after = mode.plan(open_venv(root), target)
+    finally:
+        releaser.finish()
     problems = list(after.problems)
     still_wrong = {problem.path for problem in problems}
     for failure in failures:

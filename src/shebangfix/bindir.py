@@ -90,6 +90,13 @@ ACTIVATE_NAMES = frozenset(
     }
 )
 _ENV = (b"/usr/bin/env", b"/bin/env")
+# Never follow a link, never block on a FIFO, never leak into a child.
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _ACTIVATE_MAX = 1 << 20
 _LAUNCHER_MAX = 16 << 20
 
@@ -230,10 +237,9 @@ def read_entry(
     root: str, rel: str, memo: dict[bytes, _Kind] | None = None, *, path: str | None = None
 ) -> Entry:
     """Classify one regular file of the venv, given relative to ``root`` (``path``: joined)."""
-    name = os.path.basename(rel)
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    name = rel.rpartition("/")[2]
     try:
-        fd = os.open(path or os.path.join(root, rel), flags | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path or os.path.join(root, rel), _READ_FLAGS)
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):

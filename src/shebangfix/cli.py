@@ -203,8 +203,8 @@ def _dump_result(command: str, result: CheckResult | FixResult, **extra: object)
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
-    for problem in problems:
-        print(f"{problem.path}: {problem.code}: {problem.detail}")
+    # One write: a venv of thousands of broken scripts has thousands of lines.
+    sys.stdout.write("".join(f"{p.path}: {p.code}: {p.detail}\n" for p in problems))
 
 
 def _print_check(result: CheckResult, as_json: bool) -> int:
@@ -230,8 +230,12 @@ def _print_fix(result: FixResult, as_json: bool) -> int:
         _dump_result("fix", result, dry_run=result.dry_run)
         return 0 if result.ok else 1
     verb = "would fix" if result.dry_run else "fixed"
-    for change in result.changes:
-        print(f"{change.path}: {verb} {','.join(change.codes)}: {change.before} -> {change.after}")
+    sys.stdout.write(
+        "".join(
+            f"{c.path}: {verb} {','.join(c.codes)}: {c.before} -> {c.after}\n"
+            for c in result.changes
+        )
+    )
     _print_problems(result.problems)
     summary = (
         f"{verb} {_plural(len(result.changes), 'file')}" if result.changes else "nothing to fix"

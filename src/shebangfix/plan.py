@@ -43,11 +43,18 @@ def _learn_prefixes(venv: Venv, entries: list[Entry], rows: Mapping[str, object]
     command = pyvenv.command_prefix(venv.config)
     if command:
         known.add(command)
+    learned: set[bytes] = set()
     for entry in entries:
         if entry.kind == "activate" and entry.complete:
             known |= activate.embedded_prefixes(entry.head)
-        elif entry.path in rows and entry.shebang is not None and is_generated_launcher(entry):
+        elif (
+            entry.shebang is not None
+            and entry.shebang.interpreter not in learned
+            and entry.path in rows
+            and is_generated_launcher(entry)
+        ):
             # An installer generated this script with the venv's own interpreter.
+            learned.add(entry.shebang.interpreter)
             prefix = shebang.python_prefix(entry.shebang.interpreter)
             if prefix is not None:
                 known.add(prefix)

@@ -156,9 +156,12 @@ def plan_base(ctx: Context, entries: list[Entry]) -> None:
     """The ``bin/python*`` links (or copies) and ``home``: do they reach a base interpreter?"""
     root = os.path.realpath(ctx.venv.root)
     versions = venv_versions(ctx.venv)
+    in_bin = ctx.venv.bin + "/"
     for entry in entries:
-        name = os.path.basename(entry.path)
-        if os.path.dirname(entry.path) != ctx.venv.bin or not _is_python_link(name):
+        if not entry.path.startswith(in_bin + "python"):
+            continue  # the quick test: most of bin/ is scripts
+        name = entry.path[len(in_bin) :]
+        if not _is_python_link(name):
             continue
         full = os.path.join(ctx.venv.root, entry.path)
         if entry.kind == "symlink" and entry.link_target is not None:

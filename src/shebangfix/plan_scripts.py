@@ -25,7 +25,11 @@ _LAUNCHER_MARKERS = (b"-script.pyw", b".exe")
 
 def is_generated_launcher(entry: Entry) -> bool:
     """A console script an installer generated: it always names the venv's own python."""
-    return entry.path.count("/") == 1 and any(m in entry.head for m in _LAUNCHER_MARKERS)
+    return entry.path.count("/") == 1 and _has_launcher_marker(entry.head)
+
+
+def _has_launcher_marker(head: bytes) -> bool:
+    return _LAUNCHER_MARKERS[0] in head or _LAUNCHER_MARKERS[1] in head
 
 
 def _summary(header: bytes) -> str:
@@ -46,9 +50,7 @@ def _style(ctx: Context, entry: Entry, parsed: Shebang) -> Style:
             # Its seeder writes pip's own scripts, unhashed; before 20.26.6 it quoted a
             # spaced path as distlib does.
             return "virtualenv" if ctx.virtualenv_version >= (20, 26, 6) else "distlib"
-        if dist.installer in ("pip", "installer") and not any(
-            marker in entry.head for marker in _LAUNCHER_MARKERS
-        ):
+        if dist.installer in ("pip", "installer") and not _has_launcher_marker(entry.head):
             return "direct"
         if dist.installer == "pip":
             return "distlib"
@@ -204,7 +206,7 @@ def plan_script(ctx: Context, entry: Entry) -> None:
         entry.executable,
         entry.path.count("/") == 1,
         owner and (owner[0].installer, bool(owner[1].hash)),
-        any(marker in entry.head for marker in _LAUNCHER_MARKERS),
+        _has_launcher_marker(entry.head),
         _UV_BODY in entry.head,
     )
     verdict = ctx.verdicts.get(key)
