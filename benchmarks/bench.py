@@ -15,6 +15,8 @@ times; peak RSS comes from wait4. Ratios are what to read: machines here are noi
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -49,8 +51,8 @@ TRAMPOLINE = "#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\n"
 HUGE = 1 << 30
 
 
-def make_venv(root: Path, scripts: int) -> None:
-    """A venv as pip and uv leave it, moved away from ``OLD``.
+def make_venv(root: Path, scripts: int, built_at: str = OLD) -> None:
+    """A venv as pip and uv leave it when built at ``built_at`` (by default: moved away).
 
     Its scripts are pip's (a plain ``#!`` line), uv's and pip's ``/bin/sh`` trampolines, in
     turn, each from its own package with its own RECORD (CRLF for pip, LF for uv).
@@ -61,27 +63,29 @@ def make_venv(root: Path, scripts: int) -> None:
     site.mkdir(parents=True)
     (root / "pyvenv.cfg").write_text(
         f"home = /usr/bin\ninclude-system-site-packages = false\nversion = 3.11.7\n"
-        f"command = /usr/bin/python3 -m venv {OLD}\n"
+        f"command = /usr/bin/python3 -m venv {built_at}\n"
     )
     os.symlink(os.path.realpath(sys.executable), bin_dir / "python")
     os.symlink("python", bin_dir / "python3")
-    (bin_dir / "activate").write_text(f'VIRTUAL_ENV="{OLD}"\nexport VIRTUAL_ENV\n')
+    (bin_dir / "activate").write_text(f'VIRTUAL_ENV="{built_at}"\nexport VIRTUAL_ENV\n')
     rows: dict[str, list[str]] = {"pip": [], "uv": []}
     for index in range(scripts):
         name = f"tool{index:06d}"
         style = ("pip", "uv", "trampoline")[index % 3]
         if style == "uv":
-            data = f"#!{OLD}/bin/python3\n" + UV_BODY.format(module=name)
+            data = f"#!{built_at}/bin/python3\n" + UV_BODY.format(module=name)
         elif style == "pip":
-            data = f"#!{OLD}/bin/python\n" + PIP_BODY.format(module=name)
+            data = f"#!{built_at}/bin/python\n" + PIP_BODY.format(module=name)
         else:
-            data = TRAMPOLINE.format(python=f"{OLD}/bin/python") + PIP_BODY.format(module=name)
+            python = f"{built_at}/bin/python"
+            data = TRAMPOLINE.format(python=python) + PIP_BODY.format(module=name)
         path = bin_dir / name
         path.write_bytes(data.encode())
         path.chmod(0o755)
         installer = "uv" if style == "uv" else "pip"
         ending = "\n" if installer == "uv" else "\r\n"
-        rows[installer].append(f"../../../bin/{name},sha256=x,{len(data)}{ending}")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data.encode()).digest()).rstrip(b"=")
+        rows[installer].append(f"../../../bin/{name},sha256={digest.decode()},{len(data)}{ending}")
     for installer, lines in rows.items():
         dist = site / f"demo_{installer}-1.0.dist-info"
         dist.mkdir()
@@ -133,7 +137,19 @@ def tools(python: str, tools3: str | None) -> list[Tool]:
         ),
         Tool(
             "sed -i",
-            lambda v: ["sh", "-c", f'sed -i "s|{OLD}|{v}|" "{v}"/bin/tool*'],
+            # find batches the arguments: 100 000 names overflow one command line.
+            lambda v: [
+                "find",
+                str(v / "bin"),
+                "-name",
+                "tool*",
+                "-exec",
+                "sed",
+                "-i",
+                f"s|{OLD}|{v}|",
+                "{}",
+                "+",
+            ],
             True,
             "",
         ),
@@ -219,10 +235,30 @@ def bench_startup(work: Path, python: str, runs: int) -> None:
     """What a small venv costs: start-up against ``python -c pass``."""
     venv = work / "small"
     make_venv(venv, 20)
+    healthy = work / "healthy"
+    make_venv(healthy, 20, built_at=str(healthy))
     commands = {
         "python -c pass": [python, "-c", "pass"],
-        "shebangfix --help": [python, "-m", "shebangfix", "--help"],
-        "shebangfix check (20 scripts)": [python, "-m", "shebangfix", "check", str(venv)],
+        "python -m shebangfix --help": [python, "-m", "shebangfix", "--help"],
+        "python -m shebangfix check (20 scripts, moved)": [
+            python,
+            "-m",
+            "shebangfix",
+            "check",
+            str(venv),
+        ],
+        "python -m shebangfix check (20 scripts, healthy)": [
+            python,
+            "-m",
+            "shebangfix",
+            "check",
+            str(healthy),
+        ],
+        "shebangfix check (20 scripts, moved)": [
+            str(Path(python).parent / "shebangfix"),
+            "check",
+            str(venv),
+        ],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -236,6 +272,7 @@ def bench_startup(work: Path, python: str, runs: int) -> None:
         median = statistics.median(values)
         print(f"| {name} | {median * 1e3:.1f} | {median / base:.2f}{TIMES} python -c pass |")
     shutil.rmtree(venv)
+    shutil.rmtree(healthy)
 
 
 def bench_huge(work: Path, python: str) -> None:

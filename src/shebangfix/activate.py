@@ -43,6 +43,8 @@ _BARE_AFTER = frozenset(b" \t;\n\r")
 _WORD_OR_EXPANSION = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_${")
 _PROMPT_MARKS = (b"PROMPT", b"PS1", b"prompt", b"set_color")
 _NOT_IN_BARE = b" \t\n\r\f\v;'\""
+_VIRTUAL_ENV = b"VIRTUAL_ENV"
+_VIRTUALENV_DIR = b"_virtualenv_dir="
 
 
 def _absolute(value: bytes) -> bool:
@@ -50,20 +52,49 @@ def _absolute(value: bytes) -> bool:
     return value[:1] == b"/" or (value[:1].isalpha() and value[1:3] == b":\\")
 
 
-def _assigned(content: bytes, pos: int) -> bytes | None:
-    """The path assigned at ``pos``: ``"P"``, ``'P'`` (POSIX only) or a bare word."""
+def _assigned(content: bytes, pos: int) -> tuple[bytes, int] | None:
+    """The path assigned at ``pos`` and where its spelling ends: ``"P"``, ``'P'`` (POSIX
+    only) or a bare word."""
     quote = content[pos : pos + 1]
     if quote in (b'"', b"'"):
         end = content.find(quote, pos + 1)
         value = content[pos + 1 : end]
         if end < 0 or b"\n" in value or not _absolute(value):
             return None
-        return value if quote == b'"' or value[:1] == b"/" else None
+        if quote == b"'" and value[:1] != b"/":
+            return None
+        return value, end + 1
     end = pos
     while end < len(content) and content[end] not in _NOT_IN_BARE:
         end += 1
     value = content[pos:end]
-    return value if _absolute(value) else None
+    return (value, end) if _absolute(value) else None
+
+
+def _assignment_at(content: bytes, at: int, name: bytes) -> tuple[bytes, int] | None:
+    """The value assigned by the occurrence of ``name`` at ``at``, and where it ends."""
+    after = at + len(name)
+    if name != _VIRTUAL_ENV:
+        return _assigned(content, after)  # _virtualenv_dir=
+    if content[at - 5 : at] == b'set "' and content[after : after + 1] == b"=":
+        # cmd: set "VIRTUAL_ENV=X:\…"
+        end = content.find(b'"', after)
+        inner = content[after + 1 : end]
+        if (
+            end >= 0
+            and inner[:1] != b"/"
+            and b"\r" not in inner
+            and b"\n" not in inner
+            and _absolute(inner)
+        ):
+            return inner, end + 1
+    if at and content[at - 1] in _WORD_OR_EXPANSION:
+        return None
+    if content[after : after + 1] == b"=":
+        return _assigned(content, after + 1)
+    if content[after : after + 1] in (b" ", b"\t"):
+        return _assigned(content, len(content) - len(content[after:].lstrip(b" \t")))
+    return None
 
 
 def embedded_prefixes(content: bytes) -> set[bytes]:
@@ -71,36 +102,26 @@ def embedded_prefixes(content: bytes) -> set[bytes]:
 
     Assignments are ``VIRTUAL_ENV=…`` (sh), ``VIRTUAL_ENV …`` (csh, fish),
     ``_virtualenv_dir=…`` and cmd's ``set "VIRTUAL_ENV=X:\\…"``; a name that is part of a
-    longer word or an expansion (``$VIRTUAL_ENV``, ``${VIRTUAL_ENV}``) assigns nothing.
+    longer word or an expansion (``$VIRTUAL_ENV``, ``${VIRTUAL_ENV}``) assigns nothing. Read
+    left to right, an assignment's value is not searched for further assignments.
     """
+    starts = []
+    for name in (_VIRTUAL_ENV, _VIRTUALENV_DIR):
+        at = content.find(name)
+        while at >= 0:
+            # cmd's form starts at its "set": it wins over an assignment inside the word.
+            begins = at - 5 if name == _VIRTUAL_ENV and content[at - 5 : at] == b'set "' else at
+            starts.append((begins, at, name))
+            at = content.find(name, at + 1)
     found: set[bytes] = set()
-    name = b"VIRTUAL_ENV"
-    at = content.find(name)
-    while at >= 0:
-        after = at + len(name)
-        value = None
-        if content[at - 5 : at] == b'set "' and content[after : after + 1] == b"=":
-            # cmd: set "VIRTUAL_ENV=X:\…"
-            end = content.find(b'"', after)
-            inner = content[after + 1 : end]
-            if end >= 0 and inner[:1] != b"/" and b"\r" not in inner and b"\n" not in inner:
-                value = inner if _absolute(inner) else None
-        if value is None and (at == 0 or content[at - 1] not in _WORD_OR_EXPANSION):
-            if content[after : after + 1] == b"=":
-                value = _assigned(content, after + 1)
-            elif content[after : after + 1] in (b" ", b"\t"):
-                start = len(content) - len(content[after:].lstrip(b" \t"))
-                value = _assigned(content, start)
-        if value:
-            found.add(value)
-        at = content.find(name, after)
-    mark = b"_virtualenv_dir="
-    at = content.find(mark)
-    while at >= 0:
-        value = _assigned(content, at + len(mark))
-        if value:
-            found.add(value)
-        at = content.find(mark, at + len(mark))
+    consumed = 0
+    for begins, at, name in sorted(starts):
+        if begins < consumed:
+            continue
+        assigned = _assignment_at(content, at, name)
+        if assigned is not None:
+            found.add(assigned[0])
+            consumed = assigned[1]
     return found
 
 
