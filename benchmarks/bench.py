@@ -8,8 +8,9 @@ Each tool runs on its own copy of the same venv; the tools alternate within each
 a rotating order), and every run is checked to have done the work. All copies of a round
 are made before any is timed and deleted only after the size is done: freshly deleted
 inodes make the next file creations slow on some filesystems, and that cost belongs to
-the benchmark, not to the tool that happens to run next. Times are whole-process wall
-times; peak RSS comes from wait4. Ratios are what to read: machines here are noisy.
+the benchmark, not to the tool that happens to run next. A first, untimed round warms the
+caches and measures each tool's peak RSS (with GNU time when present: see ``run``). Times
+are whole-process wall times. Ratios are what to read: machines here are noisy.
 """
 
 from __future__ import annotations
@@ -93,8 +94,21 @@ def make_venv(root: Path, scripts: int, built_at: str = OLD) -> None:
         (dist / "INSTALLER").write_text(f"{installer}\n")
 
 
-def run(command: list[str], cwd: Path, output: Path) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one process; its stdout goes to ``output``."""
+# A child's peak RSS as wait4 reports it includes the memory of the process it was forked
+# from (this one). GNU time forks the tool itself, from a small process, so its figure is the
+# tool's own; without it, the figure is an upper bound.
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def run(command: list[str], cwd: Path, output: Path, rss: bool = False) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one process; its stdout goes to ``output``.
+
+    With ``rss``, the peak is measured by GNU time when there is one (the wall time then
+    includes it: use one or the other).
+    """
+    rss_file = output.with_suffix(".rss")
+    if rss and GNU_TIME:
+        command = [GNU_TIME, "-f", "%M", "-o", str(rss_file), *command]
     with output.open("wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
@@ -102,8 +116,11 @@ def run(command: list[str], cwd: Path, output: Path) -> tuple[float, int]:
         elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        raise SystemExit(f"{' '.join(command[:4])} failed with {code}")
-    return elapsed, usage.ru_maxrss
+        raise SystemExit(f"{' '.join(command[:8])} failed with {code}")
+    peak = usage.ru_maxrss
+    if rss and GNU_TIME:
+        peak = int(rss_file.read_text().split()[-1])
+    return elapsed, peak
 
 
 def unfixed(venv: Path) -> int:
@@ -186,7 +203,8 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
     rss: dict[str, int] = dict.fromkeys(times, 0)
     missed: dict[str, int] = dict.fromkeys(times, 0)
     copies: list[Path] = []
-    for round_ in range(runs):
+    # Round 0 warms the caches and measures peak RSS; rounds 1.. are timed.
+    for round_ in range(runs + 1):
         order = all_tools[round_ % len(all_tools) :] + all_tools[: round_ % len(all_tools)]
         venvs = {}
         for tool in order:
@@ -198,14 +216,16 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
         for tool in order:
             venv = venvs[tool.name]
             output = work / "output"
-            elapsed, peak = run(tool.command(venv), work, output)
+            elapsed, peak = run(tool.command(venv), work, output, rss=round_ == 0)
             if tool.writes:
                 missed[tool.name] = max(missed[tool.name], unfixed(venv))
             elif reported(output) < size:
                 raise SystemExit(f"{tool.name} missed scripts")
-            times[tool.name].append(elapsed)
-            rss[tool.name] = max(rss[tool.name], peak)
-        print(f"  size {size}: round {round_ + 1}/{runs}", file=sys.stderr)
+            if round_ == 0:
+                rss[tool.name] = peak
+            else:
+                times[tool.name].append(elapsed)
+        print(f"  size {size}: round {round_}/{runs}", file=sys.stderr)
     medians = {name: statistics.median(values) for name, values in times.items()}
     for tool in all_tools:
         if tool.writes and tool.name.startswith("shebangfix") and missed[tool.name]:
@@ -285,7 +305,8 @@ def bench_huge(work: Path, python: str) -> None:
         for _ in range(HUGE // len(block)):
             out.write(block)
     os.sync()
-    elapsed, peak = run([python, "-m", "shebangfix", "fix", str(venv)], work, work / "output")
+    command = [python, "-m", "shebangfix", "fix", str(venv)]
+    elapsed, peak = run(command, work, work / "output", rss=True)
     if unfixed(venv):
         raise SystemExit("the huge script was not fixed")
     size = script.stat().st_size / 2**30
