@@ -256,3 +256,35 @@ def test_too_long_and_spaced_shebangs_under_the_prefix(tmp_path: Path) -> None:
     assert "space-in-path" in {p.code for p in shebangfix.check(spaced).problems}
     assert shebangfix.fix(spaced).ok
     assert script.read_bytes().startswith(f"#!/bin/sh\n'''exec' \"{spaced}/bin/python\"".encode())
+
+
+def test_many_scripts_every_original_is_released(tmp_path: Path) -> None:
+    """Past the threshold, originals are closed on worker threads: none may leak, and each
+    replaced file's space is given back (its old inode has no name and no holder left)."""
+    venv = make_fake_venv(tmp_path / "venv")
+    script = (venv / "bin" / "tool").read_bytes()
+    for index in range(200):
+        path = venv / "bin" / f"tool{index:03d}"
+        path.write_bytes(script)
+        path.chmod(0o755)
+    old_inodes = {p.stat().st_ino for p in (venv / "bin").glob("tool*")}
+    fds_before = set(os.listdir("/proc/self/fd"))
+    assert shebangfix.fix(venv).ok
+    assert set(os.listdir("/proc/self/fd")) <= fds_before
+    assert not old_inodes & {p.stat().st_ino for p in (venv / "bin").glob("tool*")}
+    assert shebangfix.check(venv).ok
+
+
+def test_records_behave_like_frozen_dataclasses() -> None:
+    from shebangfix.problems import Change, Problem
+
+    made = [Problem(f"bin/t{i}", "crlf", "d", fixable=True) for i in range(100)]
+    # The first ones came from the generic __init__, the later ones from the compiled one.
+    assert made[0] == Problem("bin/t0", "crlf", "d", True) != made[99]
+    assert hash(made[5]) == hash(Problem("bin/t5", "crlf", "d", True))
+    assert repr(made[1]) == "Problem(path='bin/t1', code='crlf', detail='d', fixable=True)"
+    with pytest.raises(AttributeError):
+        made[0].path = "x"  # type: ignore[misc]
+    for args, kwargs in (((), {}), (("p", "crlf", "d", True, 1), {}), (("p",), {"nope": 1})):
+        with pytest.raises(TypeError):
+            Change(*args, **kwargs)  # type: ignore[arg-type]

@@ -42,6 +42,8 @@ class Context:
     """Also replace relocatable forms written by others (uv's needs ``realpath``)."""
     python: str | None = None
     """A base interpreter to re-point the venv to."""
+    keep_edits: bool = True
+    """Keep the edits (to write them); reports need only the problems and changes."""
     problems: list[Problem] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
@@ -93,8 +95,9 @@ class Context:
     ) -> None:
         """Plan a rewrite of ``entry_path`` that repairs ``found``."""
         assert st is not None
-        full = os.path.join(self.venv.root, entry_path)
-        self.edits.append(Edit(full, new_head, keep_from, st, link, source))
+        if self.keep_edits:
+            full = os.path.join(self.venv.root, entry_path)
+            self.edits.append(Edit(full, new_head, keep_from, st, link, source))
         codes = (
             tuple(dict.fromkeys([p.code for p in found])) if len(found) > 1 else (found[0].code,)
         )

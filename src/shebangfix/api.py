@@ -95,13 +95,14 @@ class _Mode:
     convert_relocatable: bool
     python: str | None
 
-    def plan(self, venv: Venv, target: str) -> Plan:
+    def plan(self, venv: Venv, target: str, *, edits: bool = True) -> Plan:
         return make_plan(
             venv,
             target,
             relocatable=self.relocatable,
             convert_relocatable=self.convert_relocatable,
             python=self.python,
+            edits=edits,
         )
 
 
@@ -110,6 +111,7 @@ def _plan(
     prefix: PathLike | None,
     relocatable: bool,
     python: PathLike | None,
+    edits: bool,
 ) -> tuple[Venv, str, Plan, _Mode]:
     found = open_venv(venv)
     if found.windows:
@@ -117,13 +119,13 @@ def _plan(
             raise ShebangfixError(f"{found.root}: --relocatable and --python are for POSIX venvs")
         target = check_windows_prefix(prefix, found)
         mode = _Mode(False, False, None)
-        return found, target, mode.plan(found, target), mode
+        return found, target, mode.plan(found, target, edits=edits), mode
     target = check_prefix(prefix if prefix is not None else found.root)
     exe = check_python(python, found, target) if python is not None else None
     # A venv that says it is relocatable stays so, unless a prefix pins it down.
     flagged = found.settings.get("relocatable", "").strip().lower() == "true"
     mode = _Mode(relocatable or (flagged and prefix is None), relocatable, exe)
-    return found, target, mode.plan(found, target), mode
+    return found, target, mode.plan(found, target, edits=edits), mode
 
 
 def check(
@@ -141,7 +143,7 @@ def check(
     ``python`` checks that it uses that base interpreter.
     Raises :class:`~shebangfix.ShebangfixError` for an unusable venv, prefix or python.
     """
-    found, target, plan, mode = _plan(venv, prefix, relocatable, python)
+    found, target, plan, mode = _plan(venv, prefix, relocatable, python, edits=False)
     return CheckResult(found.root, target, plan.problems, plan.changes, mode.relocatable)
 
 
@@ -168,7 +170,7 @@ def fix(
     Raises :class:`~shebangfix.ShebangfixError` for an unusable venv, prefix or python,
     before anything is written.
     """
-    found, target, plan, mode = _plan(venv, prefix, relocatable, python)
+    found, target, plan, mode = _plan(venv, prefix, relocatable, python, edits=not dry_run)
     if dry_run:
         remaining = tuple(p for p in plan.problems if not p.fixable)
         return FixResult(found.root, target, plan.changes, remaining, True, mode.relocatable)
@@ -184,7 +186,7 @@ def fix(
             change for change, edit in zip(plan.changes, plan.edits) if edit.path not in failed
         )
         # While the replaced files are being freed (see _write), check the venv again.
-        after = mode.plan(open_venv(root), target)
+        after = mode.plan(open_venv(root), target, edits=False)
     finally:
         releaser.finish()
     problems = list(after.problems)

@@ -77,11 +77,13 @@ def make_plan(
     relocatable: bool = False,
     convert_relocatable: bool = False,
     python: str | None = None,
+    edits: bool = True,
 ) -> Plan:
     """Scan ``venv`` and plan every change that makes it right for ``prefix``.
 
     ``relocatable`` plans a location-independent venv instead (``convert_relocatable``:
-    uv's relocatable scripts too); ``python`` re-points the base interpreter.
+    uv's relocatable scripts too); ``python`` re-points the base interpreter. Without
+    ``edits``, only problems and changes are planned (for reporting), no writes.
     """
     entries = scan_dir(venv.root, venv.bin)
     entries += link_targets(venv.root, venv.bin, entries)
@@ -89,7 +91,7 @@ def make_plan(
     rows = {path: (dist, row) for dist in dists for path, row in dist.rows.items()}
     target = os.fsencode(prefix)
     known = _learn_prefixes(venv, entries, rows)
-    ctx = Context(venv, target, known, rows, relocatable, convert_relocatable, python)
+    ctx = Context(venv, target, known, rows, relocatable, convert_relocatable, python, edits)
     for entry in _unreadable(ctx, entries):
         if entry.kind in ("script", "trampoline", "placeholder", "relocatable"):
             plan_script(ctx, entry)
