@@ -216,6 +216,9 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
         for tool in order:
             venv = venvs[tool.name]
             output = work / "output"
+            # Nothing dirty at the start: a tool that syncs must not pay for the writes of
+            # the tool before it.
+            os.sync()
             elapsed, peak = run(tool.command(venv), work, output, rss=round_ == 0)
             if tool.writes:
                 missed[tool.name] = max(missed[tool.name], unfixed(venv))

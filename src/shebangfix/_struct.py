@@ -5,7 +5,8 @@ own start-up. A command that checks a 20-script venv should cost little more tha
 so the records here are built by this much smaller decorator: an ``__init__`` taking the
 annotated fields in order (defaults and ``field(default_factory=...)`` allowed), and
 ``__repr__``, ``__eq__`` and, when frozen, ``__hash__`` over the fields; assigning to a
-frozen record raises ``AttributeError``. Type checkers see them as dataclasses (PEP 681).
+frozen record raises ``AttributeError``; instances have ``__slots__``, no ``__dict__``.
+Type checkers see them as dataclasses (PEP 681).
 """
 
 from __future__ import annotations
@@ -119,12 +120,17 @@ else:
                 continue
             value = cls.__dict__.get(name, _MISSING)
             spec = value if isinstance(value, _Field) else _Field(value, None, True, True)
-            if spec.default is _MISSING:
-                if name in cls.__dict__:
-                    delattr(cls, name)
-            else:
-                setattr(cls, name, spec.default)
             specs.append((name, spec))
+        # Rebuilt with __slots__: records are made by the thousand (one per script), and
+        # without a __dict__ each is smaller and quicker to fill.
+        names = [name for name, _ in specs]
+        namespace = {
+            key: value
+            for key, value in cls.__dict__.items()
+            if key not in names and key not in ("__dict__", "__weakref__")
+        }
+        namespace["__slots__"] = tuple(names)
+        cls = type(cls)(cls.__name__, cls.__bases__, namespace)
         cls.__init__ = _counting_init(cls, specs, is_frozen)
         shown = tuple(name for name, spec in specs if spec.repr)
         compared = tuple(name for name, spec in specs if spec.compare)
