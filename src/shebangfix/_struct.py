@@ -76,6 +76,7 @@ else:
                 f"  _set(self, {name!r}, {name})" if is_frozen else f"  self.{name} = {name}"
             )
         source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or ["  pass"])
+        # The source is built from the class's own annotated names only, as dataclasses do.
         exec(source, namespace)
         return namespace["__init__"]
 
