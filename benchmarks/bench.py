@@ -11,6 +11,11 @@ inodes make the next file creations slow on some filesystems, and that cost belo
 the benchmark, not to the tool that happens to run next. A first, untimed round warms the
 caches and measures each tool's peak RSS (with GNU time when present: see ``run``). Times
 are whole-process wall times. Ratios are what to read: machines here are noisy.
+
+The two "floor" rows are not tools but the least a Python program can do for each job:
+read every file once; write every script anew and rename it over the old one. shebangfix
+does more than either, so it cannot beat them; its ratio to them shows how much of its time
+is its own rather than the interpreter's and the filesystem's.
 """
 
 from __future__ import annotations
@@ -50,6 +55,34 @@ UV_BODY = (
 # What pip writes when the interpreter path cannot go on a #! line (too long, or spaced).
 TRAMPOLINE = "#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\n"
 HUGE = 1 << 30
+# The least any Python program can do for check: list bin/ and read each file once.
+READ_FLOOR = """\
+import os, sys
+old = sys.argv[2].encode()
+for entry in os.scandir(sys.argv[1]):
+    if entry.is_file(follow_symlinks=False):
+        fd = os.open(entry.path, os.O_RDONLY)
+        if old in os.read(fd, 8192):
+            print(entry.path)
+        os.close(fd)
+"""
+# ... and for fix: each script read, written to a new file beside it and renamed over it,
+# with nothing else (no sync, no checks, no RECORD; only the mode kept).
+REPLACE_FLOOR = """\
+import os, sys
+old, new = sys.argv[2].encode(), sys.argv[3].encode()
+for entry in os.scandir(sys.argv[1]):
+    if entry.name.startswith("tool") and entry.is_file(follow_symlinks=False):
+        fd = os.open(entry.path, os.O_RDONLY)
+        data = os.read(fd, 1 << 20)
+        mode = os.fstat(fd).st_mode & 0o7777
+        os.close(fd)
+        temp = entry.path + ".tmp"
+        out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.write(out, data.replace(old, new, 1))
+        os.close(out)
+        os.rename(temp, entry.path)
+"""
 
 
 def make_venv(root: Path, scripts: int, built_at: str = OLD) -> None:
@@ -141,16 +174,25 @@ class Tool:
     writes: bool
     reference: str
     """The tool this one is compared with."""
+    floor: str = ""
+    """The least a Python program could do for the same job (a row of its own)."""
 
 
 def tools(python: str, tools3: str | None) -> list[Tool]:
     found = [
         Tool("grep -l", lambda v: ["grep", "-rl", OLD, str(v / "bin")], False, ""),
         Tool(
+            "floor: Python reads each file",
+            lambda v: [python, "-c", READ_FLOOR, str(v / "bin"), OLD],
+            False,
+            "grep -l",
+        ),
+        Tool(
             "shebangfix check",
             lambda v: [python, "-m", "shebangfix", "check", str(v)],
             False,
             "grep -l",
+            "floor: Python reads each file",
         ),
         Tool(
             "sed -i",
@@ -171,10 +213,17 @@ def tools(python: str, tools3: str | None) -> list[Tool]:
             "",
         ),
         Tool(
+            "floor: Python replaces each file",
+            lambda v: [python, "-c", REPLACE_FLOOR, str(v / "bin"), OLD, str(v)],
+            True,
+            "sed -i",
+        ),
+        Tool(
             "shebangfix fix",
             lambda v: [python, "-m", "shebangfix", "fix", str(v)],
             True,
             "sed -i",
+            "floor: Python replaces each file",
         ),
         # The same without the one sync before the renames: what durability costs.
         Tool(
@@ -182,6 +231,7 @@ def tools(python: str, tools3: str | None) -> list[Tool]:
             lambda v: [python, "-m", "shebangfix", "fix", "--no-sync", str(v)],
             True,
             "sed -i",
+            "floor: Python replaces each file",
         ),
     ]
     if tools3:
@@ -242,8 +292,10 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
         ratio = ""
         if tool.reference:
             ratio = f"{median / medians[tool.reference]:.2f}{TIMES} {tool.reference}"
-        if tool.reference == "sed -i" and tools3:
+        if tool.reference == "sed -i" and tools3 and not tool.name.startswith("floor"):
             ratio += f", {median / tools3:.2f}{TIMES} virtualenv-tools3"
+        if tool.floor:
+            ratio += f", {median / medians[tool.floor]:.2f}{TIMES} floor"
         left = str(missed[tool.name]) if tool.writes else ""
         print(
             f"| {tool.name} | {median:.3f} | {median / size * 1e6:.1f} "

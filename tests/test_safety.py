@@ -11,6 +11,7 @@ import pytest
 import shebangfix
 from shebangfix import _write
 from shebangfix.cli import main
+from shebangfix.problems import Edit
 
 OLD = "/build/.venv"
 
@@ -91,7 +92,7 @@ def test_a_file_changed_after_planning_is_left_alone(tmp_path: Path) -> None:
     expect = os.lstat(path)
     path.write_bytes(b"#!/other/bin/python\nchanged meanwhile\n")
     os.utime(path, ns=(expect.st_atime_ns, expect.st_mtime_ns + 10**9))
-    failures = _write.apply([_write.Edit(str(path), b"#!/new/bin/python\n", 18, expect)])
+    failures = _write.apply([Edit(str(path), b"#!/new/bin/python\n", 18, expect)])
     assert [f.reason for f in failures] == ["changed while fixing"]
     assert path.read_bytes() == b"#!/other/bin/python\nchanged meanwhile\n"
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
@@ -104,7 +105,7 @@ def test_unwritable_file_is_reported_and_others_proceed(tmp_path: Path) -> None:
     gone.chmod(0o755)
     plan_edits = _write.apply(
         [
-            _write.Edit(str(gone) + "-missing", b"x", 0, os.lstat(gone)),
+            Edit(str(gone) + "-missing", b"x", 0, os.lstat(gone)),
         ]
     )
     assert len(plan_edits) == 1

@@ -2,17 +2,19 @@
 
 The package avoids ``re`` on the way to ``check`` (its import alone costs more than half of
 Python's start-up). Each scanner is checked here against the expression it replaced, on
-text built from the characters that matter to it.
+text built from the characters that matter to it; and RECORD's base64, encoded by hand for
+a small venv, against the base64 module.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from shebangfix import _write, activate, layout, plan_files, pyvenv, relocate, shebang
+from shebangfix import _temps, activate, layout, plan_files, pyvenv, record, relocate, shebang
 
 # The expressions as they were.
 PYTHON_NAME = re.compile(rb"(?:python|pypy)(?:[0-9]+(?:\.[0-9]+)?)?w?")
@@ -51,14 +53,14 @@ def test_python_names(name: bytes) -> None:
 @given(st.text(alphabet=".abshebangfix-0123456789tmpz", max_size=40))
 @settings(max_examples=300)
 def test_temp_names(name: str) -> None:
-    assert _write.is_temp_name(name) == bool(TEMP_NAME.fullmatch(name)), name
+    assert _temps.is_temp_name(name) == bool(TEMP_NAME.fullmatch(name)), name
 
 
 def test_temp_names_made_by_the_writer_are_recognised() -> None:
     for _ in range(20):
-        path = _write._temp_name("/venv/bin/tool")
+        path = _temps.temp_name("/venv/bin/tool")
         name = path.rsplit("/", 1)[1]
-        assert TEMP_NAME.fullmatch(name) and _write.is_temp_name(name)
+        assert TEMP_NAME.fullmatch(name) and _temps.is_temp_name(name)
 
 
 CONFIG_PARTS = (
@@ -256,3 +258,15 @@ HEADER_PARTS = (
 def test_relocatable_header(content: bytes) -> None:
     match = HEADER.match(content)
     assert relocate._header(content) == (match.groups() if match else None)
+
+
+@given(st.binary(max_size=70))
+@example(b"")
+@example(bytes(32))
+@example(b"\xff" * 64)
+def test_record_base64_by_hand_and_by_binascii(raw: bytes) -> None:
+    expected = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    record._encoded = 0  # the first digests of a run are encoded by hand
+    assert record.urlsafe_b64(raw) == expected
+    record._encoded = record._BY_HAND  # later ones by binascii
+    assert record.urlsafe_b64(raw) == expected

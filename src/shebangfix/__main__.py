@@ -1,5 +1,10 @@
 """Run the command line as ``python -m shebangfix``."""
 
-from .cli import main
+import gc
+
+# Before the imports too: see main.
+gc.disable()
+
+from .cli import main  # noqa: E402
 
 raise SystemExit(main(prog="python -m shebangfix"))

@@ -7,9 +7,8 @@ import os
 
 from . import record
 from ._struct import field, mutable
-from ._write import Edit
 from .layout import Venv, local_path
-from .problems import Change, Problem
+from .problems import Change, Edit, Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

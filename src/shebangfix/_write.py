@@ -23,17 +23,16 @@ import os
 import stat
 
 from ._struct import frozen
+from ._temps import is_temp_name, temp_name
+from .problems import Edit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import queue
     from collections.abc import Callable, Sequence
 
-__all__ = ["Edit", "Failure", "Releaser", "apply", "is_temp_name", "remove_stale_temps"]
+__all__ = ["Failure", "Releaser", "apply", "remove_stale_temps"]
 
-_TEMP_MARK = ".shebangfix-"
-_TEMP_SUFFIX = ".tmp"
-_HEX = frozenset("0123456789abcdef")
 _CHUNK = 1 << 20
 _READ_FLAGS = (
     os.O_RDONLY
@@ -49,42 +48,11 @@ _RELEASE_BACKLOG = 256
 
 
 @frozen
-class Edit:
-    """Replace the first ``keep_from`` bytes of a file with ``new_head``."""
-
-    path: str
-    """Absolute path of the file."""
-    new_head: bytes
-    """Bytes that replace the head."""
-    keep_from: int
-    """Offset of the first byte kept from the original."""
-    expect: os.stat_result
-    """``lstat`` of the file when it was planned; a file that differs is left alone."""
-    link: str | None = None
-    """Replace the entry with a symlink to this target instead (the head is unused)."""
-    source: str | None = None
-    """Copy the tail from this file instead of from the original."""
-
-
-@frozen
 class Failure:
     """An edit that was not applied; the file is unchanged."""
 
     edit: Edit
     reason: str
-
-
-def is_temp_name(name: str) -> bool:
-    """Whether ``name`` is one of our temporary files (``.NAME.shebangfix-XXXXXXXX.tmp``)."""
-    if not name.endswith(_TEMP_SUFFIX) or name[0] != ".":
-        return False
-    mark = name.rfind(_TEMP_MARK, 0, len(name) - len(_TEMP_SUFFIX) - 8)
-    tag = name[len(name) - len(_TEMP_SUFFIX) - 8 : -len(_TEMP_SUFFIX)]
-    return (
-        mark > 1
-        and mark + len(_TEMP_MARK) + 8 + len(_TEMP_SUFFIX) == len(name)
-        and (_HEX.issuperset(tag))
-    )
 
 
 def remove_stale_temps(directory: str) -> None:
@@ -131,26 +99,11 @@ def _copy_xattrs(src: int | str, dst: int) -> None:
                 raise
 
 
-class _Names:
-    """Temporary names: a random start per run, then counted (no syscall per file)."""
-
-    def __init__(self) -> None:
-        self.next = int.from_bytes(os.urandom(4), "big")
-
-    def __call__(self, path: str) -> str:
-        directory, name = os.path.split(path)
-        self.next = (self.next + 1) & 0xFFFFFFFF
-        return os.path.join(directory, f".{name}{_TEMP_MARK}{self.next:08x}{_TEMP_SUFFIX}")
-
-
-_temp_name = _Names()
-
-
 def _link_temp(edit: Edit) -> str:
     assert edit.link is not None
     if not _same_file(os.lstat(edit.path), edit.expect):
         raise OSError(errno.ESTALE, "changed while fixing")
-    temp = _temp_name(edit.path)
+    temp = temp_name(edit.path)
     os.symlink(edit.link, temp)
     return temp
 
@@ -187,7 +140,7 @@ def _create(path: str) -> tuple[str, int]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        temp = _temp_name(path)
+        temp = temp_name(path)
         try:
             return temp, os.open(temp, flags, 0o600)
         except FileExistsError:

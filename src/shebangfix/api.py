@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from . import _write
 from ._struct import frozen
 from .bindir import Entry, scan_dir
 from .errors import ShebangfixError
@@ -174,6 +173,8 @@ def fix(
     if dry_run:
         remaining = tuple(p for p in plan.problems if not p.fixable)
         return FixResult(found.root, target, plan.changes, remaining, True, mode.relocatable)
+    from . import _write  # only fix writes: check need not load it
+
     for directory in {os.path.dirname(edit.path) for edit in plan.edits}:
         _write.remove_stale_temps(directory)
     _write.remove_stale_temps(os.path.join(found.root, found.bin))

@@ -8,7 +8,7 @@ import stat
 
 from . import shebang
 from ._struct import field, frozen
-from ._write import is_temp_name
+from ._temps import is_temp_name
 from .errors import ShebangfixError
 from .shebang import Shebang
 

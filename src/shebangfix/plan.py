@@ -11,12 +11,11 @@ import os
 from . import activate, pyvenv, record, shebang
 from ._context import Context
 from ._struct import field, frozen
-from ._write import Edit
 from .bindir import Entry, link_targets, scan_dir
 from .layout import Venv
 from .plan_files import plan_activate, plan_base, plan_config, plan_records
 from .plan_scripts import is_generated_launcher, plan_launcher, plan_script
-from .problems import PROBLEM_CODES, Change, Problem
+from .problems import PROBLEM_CODES, Change, Edit, Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,13 +1,15 @@
-"""What the planner reports: problems with stable codes, and the changes that repair them."""
+"""What the planner finds: problems with stable codes, the changes that repair them, and the
+edits that write those changes."""
 
 from __future__ import annotations
 
 from ._struct import frozen
 
-__all__ = ["PROBLEM_CODES", "Change", "Problem", "ProblemCode"]
+__all__ = ["PROBLEM_CODES", "Change", "Edit", "Problem", "ProblemCode"]
 
 TYPE_CHECKING = False  # typing is not imported at run time: it would double start-up
 if TYPE_CHECKING:
+    import os
     from typing import Literal
 
     ProblemCode = Literal[
@@ -91,3 +93,21 @@ class Change:
     """The old path-bearing text, in short."""
     after: str
     """The new path-bearing text, in short."""
+
+
+@frozen
+class Edit:
+    """Replace the first ``keep_from`` bytes of a file with ``new_head``."""
+
+    path: str
+    """Absolute path of the file."""
+    new_head: bytes
+    """Bytes that replace the head."""
+    keep_from: int
+    """Offset of the first byte kept from the original."""
+    expect: os.stat_result
+    """``lstat`` of the file when it was planned; a file that differs is left alone."""
+    link: str | None = None
+    """Replace the entry with a symlink to this target instead (the head is unused)."""
+    source: str | None = None
+    """Copy the tail from this file instead of from the original."""

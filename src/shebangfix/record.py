@@ -7,8 +7,8 @@ line terminator (pip writes CRLF, uv and installer LF) are kept as they are.
 
 from __future__ import annotations
 
-import binascii
 import os
+import sys
 
 from ._struct import frozen
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Any
 
-__all__ = ["Dist", "Row", "digest", "load_dists", "rewrite"]
+__all__ = ["Dist", "Row", "digest", "load_dists", "rewrite", "urlsafe_b64"]
 
 
 @frozen
@@ -56,13 +56,12 @@ def _load_sha256() -> Callable[[bytes], Any]:
     # which costs more than everything else ``check`` imports.
     global _sha256
     if _sha256 is None:
-        for name in ("_sha2", "_sha256"):
-            try:
-                _sha256 = __import__(name).sha256
-                break
-            except (ImportError, AttributeError):
-                continue
-        else:
+        # Ask for the one name this version has: a failed import looks through every
+        # directory on sys.path (a large site-packages costs a millisecond).
+        name = "_sha2" if sys.version_info >= (3, 12) else "_sha256"
+        try:
+            _sha256 = __import__(name).sha256
+        except (ImportError, AttributeError):  # a Python built without it
             import hashlib
 
             _sha256 = hashlib.sha256
@@ -77,11 +76,30 @@ def digest(data: bytes, algorithm: str = "sha256") -> str:
         import hashlib
 
         raw = hashlib.new(algorithm, data).digest()
-    encoded = binascii.b2a_base64(raw, newline=False).rstrip(b"=")
-    return f"{algorithm}=" + encoded.translate(_URLSAFE).decode("ascii")
+    return f"{algorithm}={urlsafe_b64(raw)}"
 
 
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+# binascii is a shared library: loading it costs as much as ~80 digests encoded by hand.
+# A small venv's digests are encoded by hand, a large one's by binascii.
+_BY_HAND = 64
+_encoded = 0
+
+
+def urlsafe_b64(raw: bytes) -> str:
+    """``raw`` in URL-safe base64 without padding, as RECORD spells a digest."""
+    global _encoded
+    _encoded += 1
+    if _encoded > _BY_HAND:
+        import binascii
+
+        encoded = binascii.b2a_base64(raw, newline=False).rstrip(b"=")
+        return encoded.translate(_URLSAFE).decode("ascii")
+    bits = len(raw) * 8
+    pad = -bits % 6  # zero bits that complete the last six-bit group
+    number = int.from_bytes(raw, "big") << pad
+    return "".join([_ALPHABET[(number >> shift) & 63] for shift in range(bits + pad - 6, -1, -6)])
 
 
 def _fields(line: str) -> list[str] | None:
