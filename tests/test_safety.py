@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,42 @@ def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("usage: shebangfix fix ") and "--no-sync" in out
     assert main(["--version"], prog="shebangfix") == 0
     assert capsys.readouterr().out.startswith("shebangfix 0.")
+
+
+# What a check of a small venv must not load: each costs a noticeable share of Python's
+# own start-up (re, typing, argparse, dataclasses, hashlib with OpenSSL) or is only needed
+# by fix (the writer, threads) or by a large venv (binascii).
+NOT_LOADED_BY_CHECK = (
+    "argparse",
+    "binascii",
+    "dataclasses",
+    "hashlib",
+    "json",
+    "re",
+    "shebangfix._write",
+    "threading",
+    "typing",
+)
+
+
+def test_check_of_a_small_venv_loads_little_and_keeps_gc_as_it_was(tmp_path: Path) -> None:
+    venv = make_fake_venv(tmp_path / "venv")
+    code = (
+        "import gc, sys\n"
+        "from shebangfix.cli import main\n"
+        f"code = main(['check', {str(venv)!r}])\n"
+        "print(code, gc.isenabled(), *sorted(sys.modules))\n"
+    )
+    result = subprocess.run(
+        [os.sys.executable, "-c", code],  # type: ignore[attr-defined]
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = result.stdout.splitlines()[-1].split()
+    assert last[:2] == ["1", "True"]  # problems found; the collector back on
+    loaded = set(last[2:])
+    assert loaded.isdisjoint(NOT_LOADED_BY_CHECK), loaded & set(NOT_LOADED_BY_CHECK)
 
 
 def test_options_take_their_values_either_way(tmp_path: Path) -> None:
