@@ -16,6 +16,9 @@ The two "floor" rows are not tools but the least a Python program can do for eac
 read every file once; write every script anew and rename it over the old one. shebangfix
 does more than either, so it cannot beat them; its ratio to them shows how much of its time
 is its own rather than the interpreter's and the filesystem's.
+
+Last comes a table of the project's speed targets (at 5000 scripts): each measured ratio and
+whether it is met, with the two floors beside them.
 """
 
 from __future__ import annotations
@@ -246,7 +249,8 @@ def tools(python: str, tools3: str | None) -> list[Tool]:
     return found
 
 
-def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
+def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> dict[str, float]:
+    """Time every tool on venvs of ``size`` scripts; print the table; return the medians."""
     template = work / f"template-{size}"
     make_venv(template, size)
     times: dict[str, list[float]] = {tool.name: [] for tool in all_tools}
@@ -304,10 +308,11 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> None:
     for venv in copies:
         shutil.rmtree(venv)
     shutil.rmtree(template)
+    return medians
 
 
-def bench_startup(work: Path, python: str, runs: int) -> None:
-    """What a small venv costs: start-up against ``python -c pass``."""
+def bench_startup(work: Path, python: str, runs: int) -> dict[str, float]:
+    """What a small venv costs: start-up against ``python -c pass``; return the medians."""
     venv = work / "small"
     make_venv(venv, 20)
     healthy = work / "healthy"
@@ -348,10 +353,11 @@ def bench_startup(work: Path, python: str, runs: int) -> None:
         print(f"| {name} | {median * 1e3:.1f} | {median / base:.2f}{TIMES} python -c pass |")
     shutil.rmtree(venv)
     shutil.rmtree(healthy)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def bench_huge(work: Path, python: str) -> None:
-    """One script of 1 GiB: time and peak memory of fixing it."""
+def bench_huge(work: Path, python: str) -> float:
+    """One script of 1 GiB: time and peak memory of fixing it; return the peak in MiB."""
     venv = work / "huge"
     make_venv(venv, 1)
     script = venv / "bin" / "tool000000"
@@ -367,6 +373,62 @@ def bench_huge(work: Path, python: str) -> None:
     size = script.stat().st_size / 2**30
     print(f"\nfix of one {size:.1f} GiB script: {elapsed:.2f} s, peak RSS {peak / 1024:.1f} MiB")
     shutil.rmtree(venv)
+    return peak / 1024
+
+
+# The targets the project set itself: (what, numerator, denominator, most allowed).
+SIZE_TARGETS = (
+    (f"check ≤ 2{TIMES} grep -l", "shebangfix check", "grep -l", 2.0),
+    (f"fix ≤ 0.5{TIMES} sed -i", "shebangfix fix", "sed -i", 0.5),
+    (f"fix ≤ 1{TIMES} virtualenv-tools3", "shebangfix fix", "virtualenv-tools3", 1.0),
+    ("(floor: Python reads each file, to grep -l)", "floor: Python reads each file", "grep -l", 0),
+    (
+        "(floor: Python replaces each file, to sed -i)",
+        "floor: Python replaces each file",
+        "sed -i",
+        0,
+    ),
+)
+STARTUP_TARGETS = (
+    (f"--help ≤ 1.5{TIMES} python -c pass", "python -m shebangfix --help", 1.5),
+    (
+        f"check of 20 scripts ≤ 2{TIMES} python -c pass",
+        "python -m shebangfix check (20 scripts, moved)",
+        2.0,
+    ),
+    ("the same, as the shebangfix command", "shebangfix check (20 scripts, moved)", 2.0),
+)
+
+
+def print_targets(
+    startup: dict[str, float], sizes: dict[int, dict[str, float]], huge: float | None
+) -> None:
+    """One line per target: what was measured and whether it is met. Rows in brackets are
+    context, not targets: what any Python program doing the least of the job reaches."""
+    print("\ntargets\n")
+    print("| target | measured | met |")
+    print("|---|---:|---|")
+    base = startup["python -c pass"]
+    for what, name, limit in STARTUP_TARGETS:
+        ratio = startup[name] / base
+        print(f"| {what} | {ratio:.2f}{TIMES} | {'yes' if ratio <= limit else 'no'} |")
+    # The targets are set at 5000 scripts; without that size, the largest stands in.
+    size = 5000 if 5000 in sizes else max(sizes, default=0)
+    medians = sizes.get(size, {})
+    for what, name, reference, limit in SIZE_TARGETS:
+        if name in medians and reference in medians:
+            ratio = medians[name] / medians[reference]
+            met = "" if not limit else ("yes" if ratio <= limit else "no")
+            print(f"| {what}, {size} scripts | {ratio:.2f}{TIMES} | {met} |")
+    if huge is not None:
+        print(
+            f"| fix of 1 GiB ≤ 64 MiB peak RSS | {huge:.1f} MiB | {'yes' if huge <= 64 else 'no'} |"
+        )
+    if len(sizes) > 1:
+        cost = {size: medians["shebangfix fix"] / size * 1e6 for size, medians in sizes.items()}
+        check = {size: medians["shebangfix check"] / size * 1e6 for size, medians in sizes.items()}
+        shown = ", ".join(f"{size}: {check[size]:.0f} / {cost[size]:.0f}" for size in sorted(cost))
+        print(f"| per-file µs, check / fix, by size | {shown} | |")
 
 
 def main() -> None:
@@ -396,11 +458,12 @@ def main() -> None:
         )
         tools3 = str(tools_venv / "bin" / "virtualenv-tools")
     try:
-        bench_startup(work, python, max(args.runs, 3) * 4)
-        for size in args.sizes:
-            bench_size(work, size, args.runs, tools(python, tools3))
-        if not args.no_huge:
-            bench_huge(work, python)
+        startup = bench_startup(work, python, max(args.runs, 3) * 4)
+        sizes = {
+            size: bench_size(work, size, args.runs, tools(python, tools3)) for size in args.sizes
+        }
+        huge = None if args.no_huge else bench_huge(work, python)
+        print_targets(startup, sizes, huge)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
