@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 
-from shebangfix import activate, pyvenv, record
+from shebangfix import activate, bindir, problems, pyvenv, record
 
 OLD = b"/build/.venv"
 NEW = b"/opt/my venv"
@@ -100,3 +104,29 @@ def test_record_rows_keep_endings_and_empty_hashes() -> None:
         b"../../../bin/demo,sha256=LPJNul-wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ,5\r\n"
     )
     assert new.splitlines(keepends=True)[1:] == content.splitlines(keepends=True)[1:]
+
+
+def _static_literal(module: ModuleType, name: str) -> tuple[str, ...]:
+    """The members of ``name = Literal[...]``, as written for type checkers in ``module``."""
+    tree = ast.parse(Path(str(module.__file__)).read_text())
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == [name]
+            and isinstance(node.value, ast.Subscript)
+        ):
+            members = node.value.slice
+            assert isinstance(members, ast.Tuple)
+            return tuple(ast.literal_eval(member) for member in members.elts)
+    raise AssertionError(f"{module.__name__} has no {name} = Literal[...]")
+
+
+def test_closed_sets_agree_with_their_types_and_the_readme() -> None:
+    # Typing is not imported at run time, so each Literal is written out beside the tuple
+    # the code uses: the two must not drift, nor the problem codes from the README.
+    assert _static_literal(problems, "ProblemCode") == problems.PROBLEM_CODES
+    assert _static_literal(bindir, "EntryKind") == bindir.ENTRY_KINDS
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    table = readme.split("## Problem codes", 1)[1].split("\n## ", 1)[0]
+    documented = tuple(line.split("`")[1] for line in table.splitlines() if line.startswith("| `"))
+    assert documented == problems.PROBLEM_CODES
