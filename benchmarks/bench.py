@@ -6,9 +6,11 @@
 
 Each tool runs on its own copy of the same venv; the tools alternate within each round (in
 a rotating order), and every run is checked to have done the work. All copies of a round
-are made before any is timed and deleted only after the size is done: freshly deleted
-inodes make the next file creations slow on some filesystems, and that cost belongs to
-the benchmark, not to the tool that happens to run next. A first, untimed round warms the
+are made before any is timed, and deleted when the round is done, followed by a sync and a
+pause: freshly deleted inodes make the next file creations slow on some filesystems, and
+that cost belongs to the benchmark, not to the tool that happens to run next. (Keeping
+every round's copies instead puts millions of inodes in the caches at 100 000 scripts,
+among which every tool that stats each file slows down.) A first, untimed round warms the
 caches and measures each tool's peak RSS (with GNU time when present: see ``run``). Times
 are whole-process wall times. Ratios are what to read: machines here are noisy.
 
@@ -256,15 +258,13 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> dict[
     times: dict[str, list[float]] = {tool.name: [] for tool in all_tools}
     rss: dict[str, int] = dict.fromkeys(times, 0)
     missed: dict[str, int] = dict.fromkeys(times, 0)
-    copies: list[Path] = []
     # Round 0 warms the caches and measures peak RSS; rounds 1.. are timed.
     for round_ in range(runs + 1):
         order = all_tools[round_ % len(all_tools) :] + all_tools[: round_ % len(all_tools)]
         venvs = {}
-        for tool in order:
-            venv = work / f"run-{size}-{round_}-{len(copies)}"
+        for index, tool in enumerate(order):
+            venv = work / f"run-{size}-{round_}-{index}"
             shutil.copytree(template, venv, symlinks=True)
-            copies.append(venv)
             venvs[tool.name] = venv
         os.sync()
         for tool in order:
@@ -283,6 +283,10 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> dict[
             else:
                 times[tool.name].append(elapsed)
         print(f"  size {size}: round {round_}/{runs}", file=sys.stderr)
+        for venv in venvs.values():
+            shutil.rmtree(venv)
+        os.sync()
+        time.sleep(2)
     medians = {name: statistics.median(values) for name, values in times.items()}
     for tool in all_tools:
         if tool.writes and tool.name.startswith("shebangfix") and missed[tool.name]:
@@ -305,8 +309,6 @@ def bench_size(work: Path, size: int, runs: int, all_tools: list[Tool]) -> dict[
             f"| {tool.name} | {median:.3f} | {median / size * 1e6:.1f} "
             f"| {rss[tool.name] / 1024:.1f} | {ratio} | {left} |"
         )
-    for venv in copies:
-        shutil.rmtree(venv)
     shutil.rmtree(template)
     return medians
 
