@@ -9,7 +9,7 @@ a rotating order), and every run is checked to have done the work. All copies of
 are made before any is timed, and deleted when the round is done, followed by a sync and a
 pause: freshly deleted inodes make the next file creations slow on some filesystems, and
 that cost belongs to the benchmark, not to the tool that happens to run next. (Keeping
-every round's copies until the size is done would leave 3.2 million files on the disk at
+every round's copies until the size is done would leave millions of files on the disk at
 100 000 scripts.) A first, untimed round warms the caches and measures each tool's peak RSS
 (with GNU time when present: see ``run``). Times are whole-process wall times. Ratios are
 what to read: machines here are noisy.
